@@ -1,0 +1,1 @@
+"""Votebot: a Telegram assistant for the online professional elections."""

@@ -1,0 +1,225 @@
+"""The update-independent core: load state → fire the event on its flow → save → replies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from bot import callbacks
+from bot.election import Election
+from bot.flows import Context, Flows, Reply
+from store import Conversation, StepCommit, Store, TransitionEvent, User
+
+Kind = Literal["command", "button", "text", "unsupported"]
+HOME = ("menu", "main")
+HISTORY_LIMIT = 30
+NAV_COMMANDS = {"start", "menu", "aide", "help"}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a voter did, whatever the front end: a command, a button, text, other."""
+
+    user_id: int
+    kind: Kind
+    value: str = ""
+    first_name: str = ""
+    update_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the front end must send; `duplicate` means the update was already answered."""
+
+    replies: list[Reply] = field(default_factory=list)
+    duplicate: bool = False
+
+
+@dataclass
+class _Turn:
+    """The mutable working state of one update while it is handled."""
+
+    user_id: int
+    flow: str
+    state: str
+    data: dict[str, Any]
+    events: list[TransitionEvent] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+
+
+class Engine:
+    """Runs flows for voters; every front end (Telegram, terminal) goes through it."""
+
+    def __init__(
+        self,
+        store: Store,
+        election: Election,
+        flows: Flows,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.election = election
+        self.flows = flows
+        self.clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiters: dict[int, int] = {}
+
+    @asynccontextmanager
+    async def lock(self, user_id: int) -> AsyncIterator[None]:
+        """Serialise one voter's updates (handle and send) while others run concurrently."""
+        lock = self._locks.setdefault(user_id, asyncio.Lock())
+        self._waiters[user_id] = self._waiters.get(user_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiters[user_id] -= 1
+            if not self._waiters[user_id]:
+                del self._waiters[user_id]
+                del self._locks[user_id]
+
+    async def handle(self, msg: Incoming) -> Outcome:
+        """Handle one incoming event; the new state is committed before replies are returned."""
+        if msg.update_id is not None:
+            seen = await self.store.processed_update(msg.update_id)
+            if seen is not None:
+                if seen.replied:
+                    return Outcome(duplicate=True)
+                return Outcome([Reply.from_dict(r) for r in seen.replies])
+        now = self.clock()
+        user = await self.store.get_user(msg.user_id)
+        conv = await self.store.load_conversation(msg.user_id)
+        if conv is None or not self.flows.has(conv.flow, conv.state):
+            conv = Conversation(msg.user_id, "menu", "welcome", {})
+        turn = _Turn(msg.user_id, conv.flow, conv.state, dict(conv.data))
+        ctx = self._context(now, user, turn.data)
+        self._dispatch(turn, msg, ctx)
+        commit = StepCommit(
+            conversation=Conversation(msg.user_id, turn.flow, turn.state, turn.data),
+            events=tuple(turn.events),
+            update_id=msg.update_id,
+            replies=[r.to_dict() for r in turn.replies],
+            first_name=msg.first_name,
+        )
+        if not await self.store.commit_step(commit, now):
+            return Outcome(duplicate=True)
+        return Outcome(turn.replies)
+
+    async def replied(self, update_id: int | None) -> None:
+        """Record that the replies of an update were delivered."""
+        if update_id is not None:
+            await self.store.mark_replied(update_id, self.clock())
+
+    def phase(self) -> str:
+        """The election phase now."""
+        return self.election.phase(self.clock()).value
+
+    # -- dispatching -----------------------------------------------------------------------
+
+    def _dispatch(self, turn: _Turn, msg: Incoming, ctx: Context) -> None:
+        if msg.kind == "command":
+            self._command(turn, msg.value, ctx)
+        elif msg.kind == "button":
+            self._button(turn, msg.value, ctx)
+        elif msg.kind == "text":
+            turn.replies.append(Reply("common/not_understood.html"))
+            turn.replies.append(self._step_reply(turn))
+        else:
+            turn.replies.append(Reply("common/unsupported.html", {"what": msg.value}))
+            turn.replies.append(self._step_reply(turn))
+
+    def _command(self, turn: _Turn, name: str, ctx: Context) -> None:
+        if name == "start":
+            turn.data.pop("history", None)
+            self._move(turn, "menu", "welcome", "start", remember=False)
+        elif name == "menu":
+            self._move(turn, *HOME, "menu", remember=False)
+            turn.data.pop("history", None)
+        elif name == "resume":
+            pass
+        elif name in ("aide", "help"):
+            turn.replies.append(Reply("common/help.html"))
+            turn.replies.append(self._step_reply(turn))
+            return
+        else:
+            turn.replies.append(Reply("common/unknown_command.html", {"command": name[:32]}))
+        turn.replies.append(self._step_reply(turn))
+
+    def _button(self, turn: _Turn, data: str, ctx: Context) -> None:
+        press = callbacks.decode(data)
+        current = (press.flow, press.state) == (turn.flow, turn.state) if press else False
+        if press is None or press.version != self.flows.version or not current:
+            turn.replies.append(Reply("common/expired.html"))
+            turn.replies.append(self._step_reply(turn))
+            return
+        trigger = press.trigger
+        if trigger == "back":
+            self._back(turn)
+        elif trigger == "menu":
+            turn.data.pop("history", None)
+            self._move(turn, *HOME, "menu", remember=False)
+        elif trigger in self.flows[turn.flow].step(turn.state).goto:
+            flow, _, state = self.flows[turn.flow].step(turn.state).goto[trigger].partition(".")
+            self._move(turn, flow, state or self.flows[flow].initial, trigger)
+        else:
+            dest = self.flows.machines[turn.flow].fire(turn.state, trigger, ctx)
+            if dest is None:
+                turn.replies.append(Reply("common/expired.html"))
+            else:
+                self._move(turn, turn.flow, dest, trigger)
+        turn.replies.append(self._step_reply(turn))
+
+    def _back(self, turn: _Turn) -> None:
+        history: list[str] = turn.data.get("history", [])
+        while history:
+            flow, _, state = history.pop().partition(".")
+            if self.flows.has(flow, state):
+                self._move(turn, flow, state, "back", remember=False)
+                return
+        self._move(turn, *HOME, "back", remember=False)
+
+    def _move(
+        self, turn: _Turn, flow: str, state: str, trigger: str, remember: bool = True
+    ) -> None:
+        if remember:
+            history = turn.data.setdefault("history", [])
+            history.append(f"{turn.flow}.{turn.state}")
+            del history[:-HISTORY_LIMIT]
+        source = turn.state if flow == turn.flow else f"{turn.flow}.{turn.state}"
+        turn.events.append(
+            TransitionEvent(turn.user_id, self.clock(), flow, source, state, trigger)
+        )
+        turn.flow, turn.state = flow, state
+
+    # -- replies ---------------------------------------------------------------------------
+
+    def _step_reply(self, turn: _Turn) -> Reply:
+        step = self.flows[turn.flow].step(turn.state)
+        template = f"{turn.flow}/{turn.state}.html"
+        rows: list[tuple[str, ...]] = [(t,) for t in step.buttons]
+        nav = []
+        if turn.data.get("history"):
+            nav.append("back")
+        if (turn.flow, turn.state) not in (HOME, ("menu", "welcome")):
+            nav.append("menu")
+        if nav:
+            rows.append(tuple(nav))
+        context = {k: v for k, v in turn.data.items() if k != "history"}
+        return Reply(template, context, tuple(rows), turn.flow, turn.state)
+
+    def callback_data(self, reply: Reply, trigger: str) -> str:
+        """The callback data of one button of a reply."""
+        assert reply.flow and reply.state
+        return callbacks.encode(self.flows.version, reply.flow, reply.state, trigger)
+
+    def _context(self, now: datetime, user: User | None, data: dict[str, Any]) -> Context:
+        profile = {
+            "first_name": user.first_name if user else "",
+            "category": user.category if user else None,
+            "departement": user.departement if user else None,
+        }
+        return Context(now=now, phase=self.election.phase(now).value, profile=profile, data=data)

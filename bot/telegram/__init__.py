@@ -1,0 +1,1 @@
+"""The python-telegram-bot adapter: translate updates to engine events and send replies."""

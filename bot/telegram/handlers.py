@@ -1,0 +1,114 @@
+"""Thin handlers: an update becomes an engine event; replies are rendered and sent."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, ChatMember, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.engine import Incoming, Kind
+from bot.services import Services
+from bot.telegram.send import send_replies
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 4096
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """The shared services stored on the application."""
+    return context.application.bot_data["services"]
+
+
+async def guard_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Serve private chats only; answer commands in groups once, ignore everything else."""
+    chat = update.effective_chat
+    if update.my_chat_member is not None:
+        return
+    if chat is None or update.effective_user is None or update.effective_user.is_bot:
+        raise ApplicationHandlerStop
+    if chat.type == Chat.PRIVATE:
+        return
+    message = update.message
+    if message is not None and message.text and message.text.startswith("/"):
+        text = services_of(context).renderer.text("common/private_only.html")
+        await message.reply_text(text)
+    raise ApplicationHandlerStop
+
+
+async def _process(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: Kind, value: str
+) -> None:
+    services = services_of(context)
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    msg = Incoming(user.id, kind, value, user.first_name or "", update.update_id)
+    edit = update.callback_query.message if update.callback_query else None
+    async with services.engine.lock(user.id):
+        outcome = await services.engine.handle(msg)
+        if outcome.duplicate:
+            log.info("update %s already answered, ignored", update.update_id)
+            return
+        sent = await send_replies(
+            services, context.bot, update.effective_chat.id, outcome.replies, edit=edit
+        )
+        if sent:
+            await services.engine.replied(update.update_id)
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hands a /command (known or not) to the engine."""
+    text = update.effective_message.text if update.effective_message else ""
+    name = (text or "/").split()[0][1:].split("@")[0].lower()
+    await _process(update, context, "command", name)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Acknowledges a button press and hands it to the engine."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await _process(update, context, "button", query.data or "")
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hands free text to the engine (very long texts get a short answer)."""
+    text = update.message.text if update.message else ""
+    if len(text or "") >= MAX_TEXT:
+        await _process(update, context, "unsupported", "too_long")
+        return
+    await _process(update, context, "text", text or "")
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explains that edited messages are not re-read."""
+    await _process(update, context, "unsupported", "edited")
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers photos, stickers, voice and the like with a short explanation."""
+    await _process(update, context, "unsupported", "media")
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Marks a voter inactive when they block the bot, active again when they come back."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != Chat.PRIVATE:
+        return
+    status = change.new_chat_member.status
+    active = status not in (ChatMember.BANNED, ChatMember.LEFT)
+    await services_of(context).store.set_active(change.from_user.id, active)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Logs the failure with its traceback and tells the voter politely."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != Chat.PRIVATE:
+        return
+    try:
+        text = services_of(context).renderer.text("common/error.html")
+        await context.bot.send_message(update.effective_chat.id, text)
+    except Exception:  # the error message itself failed: nothing more to do
+        log.warning("could not send the error message to chat %s", update.effective_chat.id)

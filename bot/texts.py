@@ -1,0 +1,140 @@
+"""The one Jinja environment: every sentence and button label the bot shows lives in templates."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from babel.dates import format_date, format_datetime, format_time
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+
+from bot.election import Election
+from bot.flows import Reply
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A reply ready for a front end: HTML text and rows of (label, trigger) buttons."""
+
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+
+def build_environment() -> Environment:
+    """The Jinja environment: autoescaped HTML, undefined names are errors."""
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["date_fr"] = _date_fr
+    env.filters["time_fr"] = _time_fr
+    env.filters["datetime_fr"] = _datetime_fr
+    return env
+
+
+def _as_local(value: date | datetime, tz: Any) -> date | datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None and tz is not None:
+        return value.astimezone(tz)
+    return value
+
+
+def _date_fr(value: date | datetime, fmt: str = "EEEE d MMMM y") -> str:
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, fmt, locale="fr_FR")
+
+
+def _time_fr(value: datetime) -> str:
+    return format_time(value, "H'h'mm", locale="fr_FR")
+
+
+def _datetime_fr(value: datetime, fmt: str = "EEEE d MMMM y 'à' HH:mm") -> str:
+    return format_datetime(value, fmt, locale="fr_FR")
+
+
+def tidy(text: str) -> str:
+    """Trim trailing spaces and runs of blank lines left by template logic."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines))
+
+
+class Renderer:
+    """Renders reply values with the election and the clock as globals."""
+
+    def __init__(self, election: Election, clock: Callable[[], datetime]) -> None:
+        self.env = build_environment()
+        self.election = election
+        self.clock = clock
+
+    def _globals(self) -> dict[str, Any]:
+        now = self.clock().astimezone(self.election.tz)
+        cal = self.election.calendar
+        return {
+            "election": self.election,
+            "now": now,
+            "phase": self.election.phase(now).value,
+            "portal_opens": cal.at(cal.portal_opens),
+            "notice_deadline": cal.at(cal.notice_deadline),
+            "vote_opens": cal.at(cal.vote_opens),
+            "vote_closes": cal.at(cal.vote_closes),
+            "vote_opens_has_time": isinstance(cal.vote_opens, datetime),
+        }
+
+    def text(self, template: str, context: Mapping[str, Any] | None = None) -> str:
+        """Render a whole template to text."""
+        ctx = {**self._globals(), **(context or {})}
+        return tidy(self.env.get_template(template).render(ctx))
+
+    def label(self, template: str, trigger: str, context: Mapping[str, Any] | None = None) -> str:
+        """A button label: block `btn_<trigger>` of the template, its flow's, or the common one."""
+        folder = template.rpartition("/")[0]
+        for name in (template, f"{folder}/_buttons.html", "common/buttons.html"):
+            try:
+                tmpl = self.env.get_template(name)
+            except TemplateNotFound:
+                continue
+            block = tmpl.blocks.get(f"btn_{trigger}")
+            if block is not None:
+                ctx = tmpl.new_context({**self._globals(), **(context or {})})
+                return tidy("".join(block(ctx)))
+        raise KeyError(f"no label btn_{trigger} for {template}")
+
+    def render(self, reply: Reply) -> Rendered:
+        """Render a reply's text and button labels."""
+        text = self.text(reply.template, reply.context)
+        rows = tuple(
+            tuple((self.label(reply.template, t, reply.context), t) for t in row)
+            for row in reply.buttons
+        )
+        return Rendered(text, rows)
+
+
+_TAG = re.compile(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>|<[^>]+>", re.S)
+
+
+def html_to_plain(text: str) -> str:
+    """Telegram HTML as terminal text: links become `label (url)`, tags go, entities decode."""
+
+    def repl(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return ""
+        url, label = html.unescape(match.group(1)), match.group(2)
+        return label if html.unescape(label) == url else f"{label} ({url})"
+
+    return html.unescape(_TAG.sub(repl, text))

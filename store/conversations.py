@@ -1,0 +1,112 @@
+"""Conversation state, processed updates and transition events."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from store.db import Database
+from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent
+from store.times import from_db, to_db
+
+
+class ConversationQueries:
+    """Reads and writes of conversations, processed_updates and transition_events."""
+
+    db: Database
+
+    async def load_conversation(self, user_id: int) -> Conversation | None:
+        """Where a voter stands, or None if they never started."""
+        row = await self.db.fetchone("SELECT * FROM conversations WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        return Conversation(
+            user_id=row["user_id"],
+            flow=row["flow"],
+            state=row["state"],
+            data=json.loads(row["data"]),
+            updated_at=from_db(row["updated_at"]),
+        )
+
+    async def processed_update(self, update_id: int) -> ProcessedUpdate | None:
+        """The record of an update already handled, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        if row is None:
+            return None
+        return ProcessedUpdate(
+            update_id=row["update_id"],
+            user_id=row["user_id"],
+            replies=json.loads(row["replies"]),
+            replied=row["replied_at"] is not None,
+        )
+
+    async def commit_step(self, step: StepCommit, now: datetime) -> bool:
+        """Write a handled update atomically; False if that update id was already recorded."""
+        conv = step.conversation
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO users (user_id, first_name, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET last_seen = "
+                "excluded.last_seen, active = 1, first_name = CASE WHEN excluded.first_name = '' "
+                "THEN users.first_name ELSE excluded.first_name END",
+                (conv.user_id, step.first_name, to_db(now), to_db(now)),
+            )
+            if step.update_id is not None:
+                cursor = await conn.execute(
+                    "INSERT INTO processed_updates (update_id, user_id, replies, processed_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING",
+                    (step.update_id, conv.user_id, json.dumps(step.replies), to_db(now)),
+                )
+                if cursor.rowcount == 0:
+                    return False
+            await conn.execute(
+                "INSERT INTO conversations (user_id, flow, state, data, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
+                "flow = excluded.flow, state = excluded.state, data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                (conv.user_id, conv.flow, conv.state, json.dumps(conv.data), to_db(now)),
+            )
+            await conn.executemany(
+                "INSERT INTO transition_events (user_id, at, flow, source, dest, trigger) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (e.user_id, to_db(e.at), e.flow, e.source, e.dest, e.trigger)
+                    for e in step.events
+                ],
+            )
+        return True
+
+    async def mark_replied(self, update_id: int, now: datetime) -> None:
+        """Record that the replies of an update reached Telegram."""
+        await self.db.execute(
+            "UPDATE processed_updates SET replied_at = ?, replies = '[]' WHERE update_id = ?",
+            (to_db(now), update_id),
+        )
+
+    async def transition_events(self, user_id: int) -> list[TransitionEvent]:
+        """A voter's steps, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM transition_events WHERE user_id = ? ORDER BY id", (user_id,)
+        )
+        return [
+            TransitionEvent(
+                user_id=r["user_id"],
+                at=from_db(r["at"]),
+                flow=r["flow"],
+                source=r["source"],
+                dest=r["dest"],
+                trigger=r["trigger"],
+            )
+            for r in rows
+        ]
+
+    async def purge_processed_updates(self, before: datetime) -> int:
+        """Forget update ids handled and answered before a date; returns how many."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM processed_updates WHERE processed_at < ? AND replied_at IS NOT NULL",
+                (to_db(before),),
+            )
+            return cursor.rowcount

@@ -1,0 +1,97 @@
+"""Shared fixtures: real SQLite files, real settings, the real PTB Application on a fake API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.election import Election, load_election
+from bot.services import Services
+from bot.settings import PARIS, Settings, load_settings
+from bot.telegram.app import build_application
+from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.inprocess import FakeRequest
+
+TOKEN = "123456:TEST-secret-token"
+# Account activation is open, voting not yet (creteil-2022 calendar).
+ACTIVATION_NOW = datetime(2022, 11, 2, 10, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def election() -> Election:
+    return load_election("creteil-2022")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        None,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        VOTEBOT_DB=str(tmp_path / "votebot.sqlite3"),
+        VOTEBOT_NOW=ACTIVATION_NOW.isoformat(),
+        VOTEBOT_ADMINS="42",
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings, election: Election) -> AsyncIterator[Services]:
+    services = await Services.open(settings, election)
+    yield services
+    await services.close()
+
+
+@pytest.fixture
+def api() -> FakeBotAPI:
+    return FakeBotAPI()
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, election: Election, services: Services, api: FakeBotAPI
+) -> AsyncIterator[Application]:
+    application = build_application(settings, election, services, request=FakeRequest(api))
+    await application.initialize()
+    yield application
+    await application.shutdown()
+    assert api.errors == [], api.errors
+
+
+class Chat:
+    """A voter talking to the real Application through the fake Bot API."""
+
+    def __init__(self, app: Application, api: FakeBotAPI, user_id: int = 1001) -> None:
+        self.app, self.api, self.user_id = app, api, user_id
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def say(self, text: str) -> dict[str, Any]:
+        update = self.api.text_update(self.user_id, text)
+        await self.feed(update)
+        return update
+
+    async def press(self, label_part: str, message: dict[str, Any] | None = None) -> None:
+        from tests.fakes.botapi import button_data
+
+        message = message or self.last
+        await self.feed(
+            self.api.press_update(self.user_id, message, button_data(message, label_part))
+        )
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.api.last_message(self.user_id)
+
+    def texts(self) -> list[str]:
+        return [c.params["text"] for c in self.api.sent(self.user_id)]
+
+
+@pytest.fixture
+def chat(app: Application, api: FakeBotAPI) -> Chat:
+    return Chat(app, api)

@@ -1,0 +1,121 @@
+"""End to end: the real `votebot run` process over HTTP against the fake Bot API server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.botapi import FakeBotAPI, button_data
+from tests.fakes.http import FakeBotAPIServer
+
+TOKEN = "123456:TEST"
+VOTER = 555
+
+
+@pytest.fixture
+def server() -> Iterator[FakeBotAPIServer]:
+    with FakeBotAPIServer(FakeBotAPI(), token=TOKEN) as srv:
+        yield srv
+
+
+class BotProcess:
+    """`votebot run` in a subprocess, with its stderr kept for inspection."""
+
+    def __init__(self, server: FakeBotAPIServer, workdir: Path) -> None:
+        self.env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "VOTEBOT_DB": str(workdir / "votebot.sqlite3"),
+            "VOTEBOT_NOW": "2022-11-02T10:00:00",
+            "VOTEBOT_LOG_LEVEL": "DEBUG",
+        }
+        self.workdir = workdir
+        self.logs = ""
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.logs += self.proc.communicate(timeout=10)[0]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.logs += self.proc.communicate(timeout=15)[0]
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+
+def _answered(workdir: Path, update_id: int) -> bool:
+    """Whether the bot recorded the update's replies as delivered (read from its database)."""
+    with sqlite3.connect(workdir / "votebot.sqlite3") as db:
+        row = db.execute(
+            "SELECT replied_at FROM processed_updates WHERE update_id = ?", (update_id,)
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def _replies(api: FakeBotAPI) -> int:
+    return len(api.sent(VOTER))
+
+
+def test_run_serves_the_webmel_flow_survives_kill9_and_ignores_redelivery(
+    server: FakeBotAPIServer, tmp_path: Path
+) -> None:
+    api = server.api
+    bot = BotProcess(server, tmp_path)
+    bot.start()
+    try:
+        api.push(api.text_update(VOTER, "/start"))
+        api.wait_for(lambda: _replies(api) == 1, timeout=30)
+        api.push(
+            api.press_update(
+                VOTER, api.last_message(VOTER), button_data(api.last_message(VOTER), "messagerie")
+            )
+        )
+        api.wait_for(lambda: _replies(api) == 2)
+        last_press = api.press_update(
+            VOTER, api.last_message(VOTER), button_data(api.last_message(VOTER), "Non")
+        )
+        api.push(last_press)
+        api.wait_for(lambda: _replies(api) == 3)
+        assert "Connaître son identifiant" in api.last_message(VOTER)["text"]
+        api.wait_for(lambda: _answered(tmp_path, last_press["update_id"]))
+
+        bot.kill9()  # mid-flow, no goodbye
+        bot.start()
+        api.push(dict(last_press))  # Telegram re-delivers an update the dead process held
+        api.push(
+            api.press_update(
+                VOTER, api.last_message(VOTER), button_data(api.last_message(VOTER), "Connaître")
+            )
+        )
+        api.wait_for(lambda: _replies(api) == 4, timeout=30)
+        assert "NUMEN" in api.last_message(VOTER)["text"]
+        api.push(api.text_update(VOTER, "/aide"))
+        api.wait_for(lambda: _replies(api) == 6)
+    finally:
+        bot.stop()
+    texts = [c.params["text"] for c in api.sent(VOTER)]
+    assert sum("Connaître son identifiant" in t for t in texts) == 1  # redelivery: no 2nd reply
+    assert api.errors == [] and server.bad_tokens == []
+    assert TOKEN not in bot.logs and TOKEN.split(":")[1] not in bot.logs

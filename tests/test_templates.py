@@ -1,0 +1,93 @@
+"""Every template renders, in every phase, short enough for a phone, with escaped input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.election import load_election
+from bot.flows import Reply, default_flows
+from bot.settings import PARIS
+from bot.texts import Renderer, html_to_plain
+
+TEMPLATES = Path(__file__).parents[1] / "bot" / "templates"
+FLOWS = default_flows()
+PHASE_MOMENTS = {
+    "before_portal": datetime(2022, 9, 1, 9, 0, tzinfo=PARIS),
+    "activation": datetime(2022, 11, 2, 9, 0, tzinfo=PARIS),
+    "voting": datetime(2022, 12, 5, 9, 0, tzinfo=PARIS),
+    "last_day": datetime(2022, 12, 8, 9, 0, tzinfo=PARIS),
+    "closed": datetime(2022, 12, 9, 9, 0, tzinfo=PARIS),
+}
+# Templates that are not flow steps, each with the contexts they are rendered with.
+OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
+    "common/not_understood.html": [{}],
+    "common/unsupported.html": [{"what": w} for w in ("media", "edited", "too_long")],
+    "common/unknown_command.html": [{"command": "<b>x</b>"}],
+    "common/expired.html": [{}],
+    "common/help.html": [{}],
+    "common/error.html": [{}],
+    "common/private_only.html": [{}],
+    "console/intro.html": [{}],
+}
+PARTIALS = {"base.html", "common/buttons.html"}
+MAX_MESSAGE = 700
+MAX_LABEL = 48
+
+
+def _step_replies() -> list[Reply]:
+    replies = []
+    for flow in FLOWS:
+        for step in flow.steps:
+            buttons = (*tuple((t,) for t in step.buttons), ("back", "menu"))
+            replies.append(
+                Reply(f"{flow.name}/{step.name}.html", {}, buttons, flow.name, step.name)
+            )
+    return replies
+
+
+def test_every_template_file_is_covered_by_this_test() -> None:
+    files = {
+        str(p.relative_to(TEMPLATES))
+        for p in TEMPLATES.rglob("*.html")
+        if not p.name.startswith("_")
+    }
+    covered = {r.template for r in _step_replies()} | set(OTHER_CONTEXTS) | PARTIALS
+    assert files == covered
+
+
+@pytest.mark.parametrize("moment", list(PHASE_MOMENTS.values()), ids=list(PHASE_MOMENTS))
+def test_every_step_renders_with_labels_in_every_phase(moment: datetime) -> None:
+    renderer = Renderer(load_election("creteil-2022"), lambda: moment)
+    for reply in _step_replies():
+        rendered = renderer.render(reply)
+        assert rendered.text.strip(), reply.template
+        assert len(html_to_plain(rendered.text)) <= MAX_MESSAGE, reply.template
+        for row in rendered.buttons:
+            for label, _ in row:
+                assert label and len(label) <= MAX_LABEL, (reply.template, label)
+    for template, contexts in OTHER_CONTEXTS.items():
+        for ctx in contexts:
+            assert len(renderer.text(template, ctx)) <= MAX_MESSAGE
+
+
+def test_user_input_is_escaped() -> None:
+    renderer = Renderer(load_election("creteil-2022"), lambda: PHASE_MOMENTS["activation"])
+    text = renderer.text("common/unknown_command.html", {"command": "<b>x</b>"})
+    assert "&lt;b&gt;x&lt;/b&gt;" in text and "<b>x</b>" not in text
+
+
+def test_urls_come_from_the_election_configuration() -> None:
+    election = load_election("creteil-2022")
+    renderer = Renderer(election, lambda: PHASE_MOMENTS["activation"])
+    text = renderer.render(Reply("webmel/open_webmel.html")).text
+    assert election.webmel_url.replace("&", "&amp;") in text
+
+
+def test_terminal_text_shows_links_and_decodes_entities() -> None:
+    assert html_to_plain('<b>A</b> &amp; <a href="https://x.fr/?a=1&amp;b=2">ici</a>') == (
+        "A & ici (https://x.fr/?a=1&b=2)"
+    )
