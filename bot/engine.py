@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +15,22 @@ from bot.flows import Context, Flows, Reply
 from store import Conversation, StepCommit, Store, TransitionEvent, User
 
 Kind = Literal["command", "button", "text", "unsupported"]
+# A text handler reads what the voter typed at a step that accepts text; it may update
+# ctx.data (results for the template) and returns the trigger to fire, or None.
+TextHandler = Callable[[str, Context], Awaitable[str | None]]
+# The free-text router: text and context → replies-producing jump, see `Engine.route_text`.
+Router = Callable[[str, Context], Awaitable["Route | None"]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where free text leads: a step to jump to, or extra replies (suggestions, fallback)."""
+
+    goto: str | None = None  # "flow" or "flow.state"
+    replies: tuple[Reply, ...] = ()
+    trigger: str = "text"
+
+
 HOME = ("menu", "main")
 HISTORY_LIMIT = 30
 NAV_COMMANDS = {"start", "menu", "aide", "help"}
@@ -60,11 +76,16 @@ class Engine:
         election: Election,
         flows: Flows,
         clock: Callable[[], datetime],
+        text_handlers: Mapping[str, TextHandler] | None = None,
+        router: Router | None = None,
     ) -> None:
         self.store = store
         self.election = election
         self.flows = flows
         self.clock = clock
+        self.text_handlers = dict(text_handlers or {})
+        self.router = router
+        self.commands: dict[str, str] = {}  # extra /commands → "flow" or "flow.state"
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
 
@@ -95,15 +116,20 @@ class Engine:
         conv = await self.store.load_conversation(msg.user_id)
         if conv is None or not self.flows.has(conv.flow, conv.state):
             conv = Conversation(msg.user_id, "menu", "welcome", {})
+        progress = set(await self.store.progress_of(msg.user_id)) if user else set()
         turn = _Turn(msg.user_id, conv.flow, conv.state, dict(conv.data))
-        ctx = self._context(now, user, turn.data)
-        self._dispatch(turn, msg, ctx)
+        ctx = self._context(now, user, turn.data, progress)
+        before_profile, before_progress = dict(ctx.profile), set(progress)
+        await self._dispatch(turn, msg, ctx)
         commit = StepCommit(
             conversation=Conversation(msg.user_id, turn.flow, turn.state, turn.data),
             events=tuple(turn.events),
             update_id=msg.update_id,
             replies=[r.to_dict() for r in turn.replies],
             first_name=msg.first_name,
+            profile={k: v for k, v in ctx.profile.items() if before_profile.get(k) != v},
+            progress_done=frozenset(ctx.progress - before_progress),
+            progress_undone=frozenset(before_progress - ctx.progress),
         )
         if not await self.store.commit_step(commit, now):
             return Outcome(duplicate=True)
@@ -120,70 +146,99 @@ class Engine:
 
     # -- dispatching -----------------------------------------------------------------------
 
-    def _dispatch(self, turn: _Turn, msg: Incoming, ctx: Context) -> None:
+    async def _dispatch(self, turn: _Turn, msg: Incoming, ctx: Context) -> None:
         if msg.kind == "command":
             self._command(turn, msg.value, ctx)
         elif msg.kind == "button":
             self._button(turn, msg.value, ctx)
         elif msg.kind == "text":
-            turn.replies.append(Reply("common/not_understood.html"))
-            turn.replies.append(self._step_reply(turn))
+            await self._text(turn, msg.value, ctx)
         else:
             turn.replies.append(Reply("common/unsupported.html", {"what": msg.value}))
-            turn.replies.append(self._step_reply(turn))
+            turn.replies.append(self._step_reply(turn, ctx))
+
+    async def _text(self, turn: _Turn, text: str, ctx: Context) -> None:
+        step = self.flows[turn.flow].step(turn.state)
+        if step.text is not None:
+            trigger = await self.text_handlers[step.text](text, ctx)
+            if trigger is not None:
+                dest = self.flows.machines[turn.flow].fire(turn.state, trigger, ctx)
+                if dest is not None:
+                    self._move(turn, turn.flow, dest, trigger, ctx)
+                    turn.replies.append(self._step_reply(turn, ctx))
+                    return
+        route = await self.router(text, ctx) if self.router is not None else None
+        if route is None:
+            turn.replies.append(Reply("common/not_understood.html"))
+            turn.replies.append(self._step_reply(turn, ctx))
+            return
+        turn.replies.extend(route.replies)
+        if route.goto is not None:
+            flow, _, state = route.goto.partition(".")
+            self._move(turn, flow, state or self.flows[flow].initial, route.trigger, ctx)
+            turn.replies.append(self._step_reply(turn, ctx))
 
     def _command(self, turn: _Turn, name: str, ctx: Context) -> None:
         if name == "start":
             turn.data.pop("history", None)
-            self._move(turn, "menu", "welcome", "start", remember=False)
+            self._move(turn, "menu", "welcome", "start", ctx, remember=False)
         elif name == "menu":
-            self._move(turn, *HOME, "menu", remember=False)
+            self._move(turn, *HOME, "menu", ctx, remember=False)
             turn.data.pop("history", None)
         elif name == "resume":
             pass
         elif name in ("aide", "help"):
             turn.replies.append(Reply("common/help.html"))
-            turn.replies.append(self._step_reply(turn))
+            turn.replies.append(self._step_reply(turn, ctx))
             return
+        elif name in self.commands:
+            flow, _, state = self.commands[name].partition(".")
+            self._move(turn, flow, state or self.flows[flow].initial, name, ctx)
         else:
             turn.replies.append(Reply("common/unknown_command.html", {"command": name[:32]}))
-        turn.replies.append(self._step_reply(turn))
+        turn.replies.append(self._step_reply(turn, ctx))
 
     def _button(self, turn: _Turn, data: str, ctx: Context) -> None:
         press = callbacks.decode(data)
         current = (press.flow, press.state) == (turn.flow, turn.state) if press else False
         if press is None or press.version != self.flows.version or not current:
             turn.replies.append(Reply("common/expired.html"))
-            turn.replies.append(self._step_reply(turn))
+            turn.replies.append(self._step_reply(turn, ctx))
             return
         trigger = press.trigger
         if trigger == "back":
-            self._back(turn)
+            self._back(turn, ctx)
         elif trigger == "menu":
             turn.data.pop("history", None)
-            self._move(turn, *HOME, "menu", remember=False)
+            self._move(turn, *HOME, "menu", ctx, remember=False)
         elif trigger in self.flows[turn.flow].step(turn.state).goto:
             flow, _, state = self.flows[turn.flow].step(turn.state).goto[trigger].partition(".")
-            self._move(turn, flow, state or self.flows[flow].initial, trigger)
+            self._move(turn, flow, state or self.flows[flow].initial, trigger, ctx)
         else:
             dest = self.flows.machines[turn.flow].fire(turn.state, trigger, ctx)
             if dest is None:
                 turn.replies.append(Reply("common/expired.html"))
             else:
-                self._move(turn, turn.flow, dest, trigger)
-        turn.replies.append(self._step_reply(turn))
+                self._move(turn, turn.flow, dest, trigger, ctx)
+        turn.replies.append(self._step_reply(turn, ctx))
 
-    def _back(self, turn: _Turn) -> None:
+    def _back(self, turn: _Turn, ctx: Context) -> None:
         history: list[str] = turn.data.get("history", [])
         while history:
             flow, _, state = history.pop().partition(".")
             if self.flows.has(flow, state):
-                self._move(turn, flow, state, "back", remember=False)
+                self._move(turn, flow, state, "back", ctx, remember=False)
                 return
-        self._move(turn, *HOME, "back", remember=False)
+        self._move(turn, *HOME, "back", ctx, remember=False)
 
     def _move(
-        self, turn: _Turn, flow: str, state: str, trigger: str, remember: bool = True
+        self,
+        turn: _Turn,
+        flow: str,
+        state: str,
+        trigger: str,
+        ctx: Context,
+        remember: bool = True,
     ) -> None:
         if remember:
             history = turn.data.setdefault("history", [])
@@ -194,10 +249,12 @@ class Engine:
             TransitionEvent(turn.user_id, self.clock(), flow, source, state, trigger)
         )
         turn.flow, turn.state = flow, state
+        for action in self.flows[flow].step(state).enter:
+            action(ctx)
 
     # -- replies ---------------------------------------------------------------------------
 
-    def _step_reply(self, turn: _Turn) -> Reply:
+    def _step_reply(self, turn: _Turn, ctx: Context) -> Reply:
         step = self.flows[turn.flow].step(turn.state)
         template = f"{turn.flow}/{turn.state}.html"
         rows: list[tuple[str, ...]] = [(t,) for t in step.buttons]
@@ -208,7 +265,11 @@ class Engine:
             nav.append("menu")
         if nav:
             rows.append(tuple(nav))
-        context = {k: v for k, v in turn.data.items() if k != "history"}
+        context = {
+            "data": {k: v for k, v in turn.data.items() if k != "history"},
+            "profile": dict(ctx.profile),
+            "progress": sorted(ctx.progress),
+        }
         return Reply(template, context, tuple(rows), turn.flow, turn.state)
 
     def callback_data(self, reply: Reply, trigger: str) -> str:
@@ -216,10 +277,14 @@ class Engine:
         assert reply.flow and reply.state
         return callbacks.encode(self.flows.version, reply.flow, reply.state, trigger)
 
-    def _context(self, now: datetime, user: User | None, data: dict[str, Any]) -> Context:
+    def _context(
+        self, now: datetime, user: User | None, data: dict[str, Any], progress: set[str]
+    ) -> Context:
         profile = {
             "first_name": user.first_name if user else "",
             "category": user.category if user else None,
             "departement": user.departement if user else None,
+            "reminders": user.reminders if user else None,
         }
-        return Context(now=now, phase=self.election.phase(now).value, profile=profile, data=data)
+        phase = self.election.phase(now).value
+        return Context(now=now, phase=phase, profile=profile, data=data, progress=progress)

@@ -8,6 +8,8 @@ from store.base import Store
 from store.conversations import ConversationQueries
 from store.db import Database
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
+from store.progress import ProgressQueries
+from store.roles import RoleQueries
 from store.users import UserQueries
 
 __all__ = [
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class SqliteStore(UserQueries, ConversationQueries):
+class SqliteStore(UserQueries, ConversationQueries, RoleQueries, ProgressQueries):
     """The SQLite backend: one query mixin per table group, one shared database."""
 
     def __init__(self, db: Database) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from store.db import Database
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent
 from store.times import from_db, to_db
+from store.users import PROFILE_FIELDS
 
 
 class ConversationQueries:
@@ -67,6 +68,22 @@ class ConversationQueries:
                 "flow = excluded.flow, state = excluded.state, data = excluded.data, "
                 "updated_at = excluded.updated_at",
                 (conv.user_id, conv.flow, conv.state, json.dumps(conv.data), to_db(now)),
+            )
+            for name, value in step.profile.items():
+                if name not in PROFILE_FIELDS:
+                    raise ValueError(f"not a profile field: {name}")
+                # The column name comes from the fixed whitelist, the value is a parameter.
+                await conn.execute(
+                    f"UPDATE users SET {name} = ? WHERE user_id = ?", (value, conv.user_id)
+                )
+            await conn.executemany(
+                "INSERT INTO progress (user_id, item, done_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(user_id, item) DO NOTHING",
+                [(conv.user_id, item, to_db(now)) for item in sorted(step.progress_done)],
+            )
+            await conn.executemany(
+                "DELETE FROM progress WHERE user_id = ? AND item = ?",
+                [(conv.user_id, item) for item in sorted(step.progress_undone)],
             )
             await conn.executemany(
                 "INSERT INTO transition_events (user_id, at, flow, source, dest, trigger) "

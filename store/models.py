@@ -64,3 +64,6 @@ class StepCommit:
     update_id: int | None = None
     replies: list[dict[str, Any]] = field(default_factory=list)
     first_name: str = ""
+    profile: dict[str, str | None] = field(default_factory=dict)  # changed profile fields
+    progress_done: frozenset[str] = frozenset()  # checklist items newly done
+    progress_undone: frozenset[str] = frozenset()  # checklist items the voter unticked

@@ -10,7 +10,7 @@ from store.db import Database
 from store.models import User
 from store.times import from_db, to_db
 
-_PROFILE_FIELDS = frozenset({"first_name", "language", "category", "departement"})
+PROFILE_FIELDS = frozenset({"first_name", "language", "category", "departement", "reminders"})
 
 
 def _user(row: aiosqlite.Row) -> User:
@@ -53,7 +53,7 @@ class UserQueries:
 
     async def update_profile(self, user_id: int, **fields: str | None) -> None:
         """Change profile fields (first_name, language, category, departement)."""
-        unknown = set(fields) - _PROFILE_FIELDS
+        unknown = set(fields) - PROFILE_FIELDS
         if unknown:
             raise ValueError(f"not profile fields: {sorted(unknown)}")
         for name, value in fields.items():

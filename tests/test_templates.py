@@ -32,6 +32,13 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "common/error.html": [{}],
     "common/private_only.html": [{}],
     "console/intro.html": [{}],
+    "admin/role_list.html": [{"rows": [(1, "support")]}, {"rows": []}],
+    "admin/role_changed.html": [
+        {"action": a, "user_id": 1, "role": "support", "changed": c}
+        for a in ("add", "remove")
+        for c in (True, False)
+    ],
+    "admin/role_usage.html": [{"roles": ("broadcaster", "support")}],
 }
 PARTIALS = {"base.html", "common/buttons.html"}
 MAX_MESSAGE = 700

@@ -6,7 +6,17 @@ import hashlib
 from functools import cached_property
 
 from bot.flows import menu, webmel
-from bot.flows.base import Context, Flow, FlowMachine, Reply, Step, Transition
+from bot.flows.base import (
+    Context,
+    Flow,
+    FlowMachine,
+    Reply,
+    Step,
+    Transition,
+    mark,
+    set_profile,
+    unmark,
+)
 
 __all__ = [
     "Context",
@@ -17,6 +27,9 @@ __all__ = [
     "Step",
     "Transition",
     "default_flows",
+    "mark",
+    "set_profile",
+    "unmark",
 ]
 
 

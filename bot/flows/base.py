@@ -15,12 +15,13 @@ Action = Callable[["Context"], None]
 
 @dataclass(frozen=True)
 class Context:
-    """What conditions and actions may look at: the clock, the phase, the voter, flow data."""
+    """What conditions read and actions change: clock, phase, profile, checklist, flow data."""
 
     now: datetime
     phase: str
-    profile: Mapping[str, Any]
+    profile: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    progress: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Step:
     name: str
     buttons: tuple[str, ...] = ()
     goto: Mapping[str, str] = field(default_factory=dict)  # trigger → "flow" or "flow.state"
+    text: str | None = None  # name of the text handler for what the voter types at this step
+    enter: tuple[Action, ...] = ()  # actions run whenever the voter arrives at this step
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,36 @@ class FlowMachine:
             return model.state if moved else None
         finally:
             self.machine.remove_model(model)
+
+
+def mark(item: str) -> Action:
+    """An action ticking a checklist item."""
+
+    def action(ctx: Context) -> None:
+        ctx.progress.add(item)
+
+    action.__name__ = f"mark_{item}"
+    return action
+
+
+def unmark(item: str) -> Action:
+    """An action unticking a checklist item."""
+
+    def action(ctx: Context) -> None:
+        ctx.progress.discard(item)
+
+    action.__name__ = f"unmark_{item}"
+    return action
+
+
+def set_profile(field_name: str, value: Any) -> Action:
+    """An action setting one profile field."""
+
+    def action(ctx: Context) -> None:
+        ctx.profile[field_name] = value
+
+    action.__name__ = f"set_{field_name}_{value}"
+    return action
 
 
 def _as_dict(t: Transition) -> dict[str, Any]:

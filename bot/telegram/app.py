@@ -19,6 +19,7 @@ from telegram.request import BaseRequest
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
+from bot.telegram import admin
 from bot.telegram import handlers as h
 
 NAV_COMMANDS = ["start", "menu", "aide", "help"]
@@ -29,6 +30,8 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, h.guard_private), group=-2)
     app.add_handler(ChatMemberHandler(h.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler(NAV_COMMANDS, h.on_command))
+    # Staff commands: role-checked; refused users get the unknown-command answer.
+    app.add_handler(CommandHandler("role", admin.on_role))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, h.on_edited))
     app.add_handler(MessageHandler(filters.COMMAND, h.on_command))
     app.add_handler(CallbackQueryHandler(h.on_button))

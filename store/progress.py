@@ -1,0 +1,25 @@
+"""The voter's checklist: identifier known, account activated, vote code in hand, voted."""
+
+from __future__ import annotations
+
+from store.db import Database
+
+ITEMS = ("identifier", "account", "vote_code", "voted")
+
+
+class ProgressQueries:
+    """Reads of the progress table (writes go through `commit_step`)."""
+
+    db: Database
+
+    async def progress_of(self, user_id: int) -> frozenset[str]:
+        """The checklist items a voter has done."""
+        rows = await self.db.fetchall("SELECT item FROM progress WHERE user_id = ?", (user_id,))
+        return frozenset(r["item"] for r in rows)
+
+    async def progress_counts(self) -> dict[str, int]:
+        """How many voters have done each item."""
+        rows = await self.db.fetchall("SELECT item, COUNT(*) AS n FROM progress GROUP BY item")
+        counts = dict.fromkeys(ITEMS, 0)
+        counts.update({r["item"]: r["n"] for r in rows})
+        return counts
