@@ -53,6 +53,7 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     duplicate: bool = False
+    effects: tuple[str, ...] = ()  # front-end effects of the steps reached (e.g. "handoff")
 
 
 @dataclass
@@ -65,6 +66,7 @@ class _Turn:
     data: dict[str, Any]
     events: list[TransitionEvent] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
+    effects: list[str] = field(default_factory=list)
 
 
 class Engine:
@@ -133,7 +135,7 @@ class Engine:
         )
         if not await self.store.commit_step(commit, now):
             return Outcome(duplicate=True)
-        return Outcome(turn.replies)
+        return Outcome(turn.replies, effects=tuple(turn.effects))
 
     async def replied(self, update_id: int | None) -> None:
         """Record that the replies of an update were delivered."""
@@ -249,8 +251,11 @@ class Engine:
             TransitionEvent(turn.user_id, self.clock(), flow, source, state, trigger)
         )
         turn.flow, turn.state = flow, state
-        for action in self.flows[flow].step(state).enter:
+        step = self.flows[flow].step(state)
+        for action in step.enter:
             action(ctx)
+        if step.effect is not None:
+            turn.effects.append(step.effect)
 
     # -- replies ---------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ class Step:
     goto: Mapping[str, str] = field(default_factory=dict)  # trigger → "flow" or "flow.state"
     text: str | None = None  # name of the text handler for what the voter types at this step
     enter: tuple[Action, ...] = ()  # actions run whenever the voter arrives at this step
+    effect: str | None = None  # a front-end effect requested on arrival (e.g. "handoff")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.TEXT, h.on_text))
     app.add_handler(MessageHandler(filters.ALL, h.on_other))
     app.add_error_handler(h.on_error)
+    # Front-end effects a flow step can request (Step.effect): name → async (update, context).
+    app.bot_data["effects"] = {}
 
 
 def build_application(

@@ -54,6 +54,10 @@ async def _process(
         )
         if sent:
             await services.engine.replied(update.update_id)
+        for effect in outcome.effects:
+            run = context.application.bot_data.get("effects", {}).get(effect)
+            if run is not None:
+                await run(update, context)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
