@@ -88,6 +88,7 @@ class Engine:
         self.text_handlers = dict(text_handlers or {})
         self.router = router
         self.commands: dict[str, str] = {}  # extra /commands → "flow" or "flow.state"
+        self.start: Callable[[Context], str] = lambda ctx: "menu.welcome"
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
 
@@ -183,7 +184,8 @@ class Engine:
     def _command(self, turn: _Turn, name: str, ctx: Context) -> None:
         if name == "start":
             turn.data.pop("history", None)
-            self._move(turn, "menu", "welcome", "start", ctx, remember=False)
+            flow, _, state = self.start(ctx).partition(".")
+            self._move(turn, flow, state, "start", ctx, remember=False)
         elif name == "menu":
             self._move(turn, *HOME, "menu", ctx, remember=False)
             turn.data.pop("history", None)
@@ -242,7 +244,7 @@ class Engine:
         ctx: Context,
         remember: bool = True,
     ) -> None:
-        if remember:
+        if remember and (flow, state) != (turn.flow, turn.state):
             history = turn.data.setdefault("history", [])
             history.append(f"{turn.flow}.{turn.state}")
             del history[:-HISTORY_LIMIT]
@@ -262,11 +264,14 @@ class Engine:
     def _step_reply(self, turn: _Turn, ctx: Context) -> Reply:
         step = self.flows[turn.flow].step(turn.state)
         template = f"{turn.flow}/{turn.state}.html"
-        rows: list[tuple[str, ...]] = [(t,) for t in step.buttons]
+        shown = [t for t in step.buttons if t not in step.show or step.show[t](ctx)]
+        rows: list[tuple[str, ...]] = [
+            tuple(shown[i : i + step.columns]) for i in range(0, len(shown), step.columns)
+        ]
         nav = []
         if turn.data.get("history"):
             nav.append("back")
-        if (turn.flow, turn.state) not in (HOME, ("menu", "welcome")):
+        if turn.flow != "menu":
             nav.append("menu")
         if nav:
             rows.append(tuple(nav))

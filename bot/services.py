@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.election import Election
 from bot.engine import Engine
-from bot.flows import default_flows
+from bot.flows import default_flows, start_step
 from bot.settings import PARIS, Settings
 from bot.texts import Renderer
 from store import Store, open_store
@@ -38,6 +38,8 @@ class Services:
         clock = make_clock(settings)
         store = await open_store(settings.db_path)
         engine = Engine(store, election, default_flows(), clock)
+        engine.start = start_step
+        engine.commands.update({"profil": "profile.category", "progression": "progress.show"})
         return cls(settings, election, store, engine, Renderer(election, clock))
 
     async def close(self) -> None:

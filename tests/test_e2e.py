@@ -38,31 +38,35 @@ class BotProcess:
             "VOTEBOT_LOG_LEVEL": "DEBUG",
         }
         self.workdir = workdir
-        self.logs = ""
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=self.env,
-            cwd=self.workdir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        # Logs go to a file: a pipe nobody reads would fill up and block the bot.
+        with open(self.workdir / "bot.log", "a", encoding="utf-8") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill9(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
-        self.logs += self.proc.communicate(timeout=10)[0]
+        self.proc.wait(timeout=10)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.logs += self.proc.communicate(timeout=15)[0]
+                self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill9()
+
+    @property
+    def logs(self) -> str:
+        return (self.workdir / "bot.log").read_text(encoding="utf-8")
 
 
 def _answered(workdir: Path, update_id: int) -> bool:
@@ -84,35 +88,29 @@ def test_run_serves_the_webmel_flow_survives_kill9_and_ignores_redelivery(
     api = server.api
     bot = BotProcess(server, tmp_path)
     bot.start()
+
+    def press(label: str, replies: int) -> dict:
+        message = api.last_message(VOTER)
+        update = api.push(api.press_update(VOTER, message, button_data(message, label)))
+        api.wait_for(lambda: _replies(api) == replies, timeout=30)
+        return update
+
     try:
         api.push(api.text_update(VOTER, "/start"))
         api.wait_for(lambda: _replies(api) == 1, timeout=30)
-        api.push(
-            api.press_update(
-                VOTER, api.last_message(VOTER), button_data(api.last_message(VOTER), "messagerie")
-            )
-        )
-        api.wait_for(lambda: _replies(api) == 2)
-        last_press = api.press_update(
-            VOTER, api.last_message(VOTER), button_data(api.last_message(VOTER), "Non")
-        )
-        api.push(last_press)
-        api.wait_for(lambda: _replies(api) == 3)
+        press("Passer", 2)
+        press("adresse académique", 3)
+        last_press = press("Non", 4)
         assert "Connaître son identifiant" in api.last_message(VOTER)["text"]
         api.wait_for(lambda: _answered(tmp_path, last_press["update_id"]))
 
         bot.kill9()  # mid-flow, no goodbye
         bot.start()
         api.push(dict(last_press))  # Telegram re-delivers an update the dead process held
-        api.push(
-            api.press_update(
-                VOTER, api.last_message(VOTER), button_data(api.last_message(VOTER), "Connaître")
-            )
-        )
-        api.wait_for(lambda: _replies(api) == 4, timeout=30)
+        press("Connaître", 5)
         assert "NUMEN" in api.last_message(VOTER)["text"]
         api.push(api.text_update(VOTER, "/aide"))
-        api.wait_for(lambda: _replies(api) == 6)
+        api.wait_for(lambda: _replies(api) == 7)
     finally:
         bot.stop()
     texts = [c.params["text"] for c in api.sent(VOTER)]

@@ -14,8 +14,8 @@ async def _press(services: Services, reply: Reply, trigger: str, update_id: int 
 
 
 async def test_walks_the_webmel_flow_and_records_each_step(services: Services) -> None:
-    out = await services.engine.handle(Incoming(1, "command", "start", "Camille"))
-    assert out.replies[-1].template == "menu/welcome.html"
+    out = await services.engine.handle(Incoming(1, "command", "menu", "Camille"))
+    assert out.replies[-1].template == "menu/main.html"
     out = await _press(services, out.replies[-1], "webmel")
     assert out.replies[-1].template == "webmel/has_address.html"
     for trigger, template in [
@@ -33,18 +33,18 @@ async def test_walks_the_webmel_flow_and_records_each_step(services: Services) -
 
 
 async def test_back_returns_to_the_previous_step_across_flows(services: Services) -> None:
-    out = await services.engine.handle(Incoming(1, "command", "start"))
+    out = await services.engine.handle(Incoming(1, "command", "menu"))
     out = await _press(services, out.replies[-1], "webmel")
     out = await _press(services, out.replies[-1], "no")
     assert ("back", "menu") in out.replies[-1].buttons
     out = await _press(services, out.replies[-1], "back")
     assert out.replies[-1].template == "webmel/has_address.html"
     out = await _press(services, out.replies[-1], "back")
-    assert out.replies[-1].template == "menu/welcome.html"
+    assert out.replies[-1].template == "menu/main.html"
 
 
 async def test_a_restarted_engine_resumes_at_the_committed_step(services, election) -> None:
-    out = await services.engine.handle(Incoming(1, "command", "start"))
+    out = await services.engine.handle(Incoming(1, "command", "menu"))
     out = await _press(services, out.replies[-1], "webmel")
     stale = out.replies[-1]
     out = await _press(services, stale, "no")
@@ -58,7 +58,7 @@ async def test_a_restarted_engine_resumes_at_the_committed_step(services, electi
 
 
 async def test_stale_or_forged_buttons_answer_expired_and_show_where_you_are(services) -> None:
-    out = await services.engine.handle(Incoming(1, "command", "start"))
+    out = await services.engine.handle(Incoming(1, "command", "menu"))
     welcome = out.replies[-1]
     out = await _press(services, welcome, "webmel")
     for data in [
@@ -90,7 +90,7 @@ async def test_replies_committed_but_never_sent_are_sent_on_redelivery(services)
 
 
 async def test_help_unknown_text_and_commands_keep_the_voter_in_place(services) -> None:
-    out = await services.engine.handle(Incoming(1, "command", "start"))
+    out = await services.engine.handle(Incoming(1, "command", "menu"))
     out = await _press(services, out.replies[-1], "webmel")
     for msg, first in [
         (Incoming(1, "command", "aide"), "common/help.html"),
@@ -103,7 +103,7 @@ async def test_help_unknown_text_and_commands_keep_the_voter_in_place(services) 
 
 
 async def test_menu_from_any_step_clears_the_way_back(services: Services) -> None:
-    out = await services.engine.handle(Incoming(1, "command", "start"))
+    out = await services.engine.handle(Incoming(1, "command", "menu"))
     out = await _press(services, out.replies[-1], "webmel")
     out = await services.engine.handle(Incoming(1, "command", "menu"))
     assert out.replies[-1].template == "menu/main.html"

@@ -45,14 +45,28 @@ MAX_MESSAGE = 700
 MAX_LABEL = 48
 
 
+PROFILES = [
+    {"first_name": "", "category": None, "departement": None, "reminders": None},
+    {"first_name": "Anne-Sophie", "category": "aesh", "departement": "93", "reminders": True},
+]
+STEP_CONTEXTS = [
+    {"data": {}, "profile": PROFILES[0], "progress": []},
+    {
+        "data": {"password_rules": ["length", "digit"]},
+        "profile": PROFILES[1],
+        "progress": ["identifier", "account", "vote_code", "voted"],
+    },
+]
+
+
 def _step_replies() -> list[Reply]:
     replies = []
     for flow in FLOWS:
         for step in flow.steps:
             buttons = (*tuple((t,) for t in step.buttons), ("back", "menu"))
-            replies.append(
-                Reply(f"{flow.name}/{step.name}.html", {}, buttons, flow.name, step.name)
-            )
+            for context in STEP_CONTEXTS:
+                template = f"{flow.name}/{step.name}.html"
+                replies.append(Reply(template, context, buttons, flow.name, step.name))
     return replies
 
 

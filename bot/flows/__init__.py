@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from functools import cached_property
 
-from bot.flows import menu, webmel
+from bot.flows import (
+    lost_code,
+    lost_password,
+    menu,
+    notice,
+    password,
+    portal,
+    profile,
+    progress,
+    roll,
+    secret,
+    vote,
+    webmel,
+)
 from bot.flows.base import (
     Context,
     Flow,
@@ -29,6 +43,7 @@ __all__ = [
     "default_flows",
     "mark",
     "set_profile",
+    "start_step",
     "unmark",
 ]
 
@@ -46,7 +61,7 @@ class Flows:
     def __contains__(self, name: object) -> bool:
         return name in self.by_name
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Flow]:
         return iter(self.by_name.values())
 
     def has(self, flow: str, state: str) -> bool:
@@ -66,6 +81,26 @@ class Flows:
         return digest.hexdigest()[:4]
 
 
+def start_step(ctx: Context) -> str:
+    """Where /start leads: the welcome with the profile question once, then the menu."""
+    return "menu.welcome" if ctx.data.get("welcomed") else "profile.welcome"
+
+
 def default_flows() -> Flows:
     """The flows the bot ships with."""
-    return Flows((menu.FLOW, webmel.FLOW))
+    return Flows(
+        (
+            menu.FLOW,
+            profile.FLOW,
+            webmel.FLOW,
+            portal.FLOW,
+            password.FLOW,
+            secret.FLOW,
+            notice.FLOW,
+            roll.FLOW,
+            vote.FLOW,
+            lost_password.FLOW,
+            lost_code.FLOW,
+            progress.FLOW,
+        )
+    )

@@ -34,6 +34,8 @@ class Step:
     text: str | None = None  # name of the text handler for what the voter types at this step
     enter: tuple[Action, ...] = ()  # actions run whenever the voter arrives at this step
     effect: str | None = None  # a front-end effect requested on arrival (e.g. "handoff")
+    show: Mapping[str, Condition] = field(default_factory=dict)  # trigger → shown only if true
+    columns: int = 1  # buttons per row (short labels only)
 
 
 @dataclass(frozen=True)

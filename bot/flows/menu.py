@@ -2,7 +2,21 @@
 
 from bot.flows.base import Flow, Step
 
-PROCEDURES = {"webmel": "webmel"}
+PROCEDURES = {
+    "webmel": "webmel",
+    "portal": "portal",
+    "notice": "notice",
+    "vote": "vote",
+    "lost": "menu.lost",
+    "roll": "roll",
+    "progress": "progress",
+    "profile": "profile.category",
+}
+LOST = {
+    "lost_password": "lost_password",
+    "lost_code": "lost_code",
+    "webmel_password": "webmel.forgot_password",
+}
 
 FLOW = Flow(
     name="menu",
@@ -10,6 +24,6 @@ FLOW = Flow(
     steps=(
         Step("welcome", buttons=tuple(PROCEDURES), goto=PROCEDURES),
         Step("main", buttons=tuple(PROCEDURES), goto=PROCEDURES),
-        Step("soon"),
+        Step("lost", buttons=(*LOST, "menu_back"), goto={**LOST, "menu_back": "menu.main"}),
     ),
 )

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.telegram import admin
 from bot.telegram import handlers as h
 
-NAV_COMMANDS = ["start", "menu", "aide", "help"]
+NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression"]
 
 
 def register(app: Application) -> None:

@@ -1,0 +1,40 @@
+"""Welcome and profile: category and département, each optional (/start, /profil)."""
+
+from bot.flows.base import Context, Flow, Step, Transition, set_profile
+from bot.flows.conditions import CATEGORIES, DEPARTEMENTS
+
+_CATEGORY_BUTTONS = (*CATEGORIES, "skip")
+_DEPT_BUTTONS = tuple(f"d{d}" for d in DEPARTEMENTS) + ("skip",)
+
+
+def _category_transitions(source: str) -> tuple[Transition, ...]:
+    return tuple(
+        Transition(c, source, "departement", after=(set_profile("category", c),))
+        for c in CATEGORIES
+    )
+
+
+def _welcomed(ctx: Context) -> None:
+    ctx.data["welcomed"] = True
+
+
+FLOW = Flow(
+    name="profile",
+    initial="category",
+    steps=(
+        Step("welcome", buttons=_CATEGORY_BUTTONS, goto={"skip": "menu.main"}, enter=(_welcomed,)),
+        Step("category", buttons=_CATEGORY_BUTTONS, goto={"skip": "menu.main"}),
+        Step("departement", buttons=_DEPT_BUTTONS, columns=3),
+        Step("saved", buttons=("edit",)),
+    ),
+    transitions=(
+        *_category_transitions("welcome"),
+        *_category_transitions("category"),
+        *(
+            Transition(f"d{d}", "departement", "saved", after=(set_profile("departement", d),))
+            for d in DEPARTEMENTS
+        ),
+        Transition("skip", "departement", "saved"),
+        Transition("edit", "saved", "category"),
+    ),
+)
