@@ -23,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("chat", help="chat with the bot in this terminal (stdin/stdout)")
     diagram = sub.add_parser("diagram", help="print a flow as a Mermaid diagram")
     diagram.add_argument("flow", help="flow name, e.g. webmel")
+    intent = sub.add_parser(
+        "intent", help="print the intent and confidence of a text (or of each stdin line)"
+    )
+    intent.add_argument("text", nargs="?", help="a voter's message; omitted: read stdin")
     role = sub.add_parser("role", help="grant, revoke or list roles (broadcaster, support)")
     role.add_argument("action", choices=["add", "remove", "list"])
     role.add_argument("user_id", nargs="?", type=int)
@@ -59,6 +63,20 @@ def _with_services(
         return asyncio.run(main())
     except KeyboardInterrupt:
         return 130
+
+
+def _cmd_intent(args: argparse.Namespace) -> int:
+    from bot.intents import classify
+
+    if args.text is not None:
+        guess = classify(args.text)
+        print(guess.intent)
+        print(f"{guess.confidence:.2f}")
+        return 0
+    for line in sys.stdin:
+        guess = classify(line.rstrip("\n"))
+        print(f"{guess.intent}\t{guess.confidence:.2f}", flush=True)
+    return 0
 
 
 def _cmd_diagram(args: argparse.Namespace) -> int:
@@ -111,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "diagram":
         return _cmd_diagram(args)
+    if args.command == "intent":
+        return _cmd_intent(args)
     settings, election = _startup()
     command = args.command or ("run" if settings.token else "chat")
     if command == "run":

@@ -97,6 +97,10 @@ class Election(_Model):
     portal_url: str
     roll_ballot: str
     departements: tuple[str, ...]
+    numen_prefix: str
+    electorate: tuple[str, ...]
+    ballot_examples: tuple[str, ...]
+    max_ballots: int
     calendar: Calendar
     directory: tuple[Contact, ...]
 
@@ -115,7 +119,7 @@ class Election(_Model):
             raise ValueError("calendar: portal_opens ≤ vote_opens ≤ vote_closes is required")
         for c in self.directory:
             if c.departement is not None and c.departement not in self.departements:
-                raise ValueError(f"directory: unknown département {c.departement}")
+                raise ValueError(f"directory: unknown departement {c.departement}")
         return self
 
     @property

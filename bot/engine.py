@@ -210,6 +210,7 @@ class Engine:
             turn.replies.append(self._step_reply(turn, ctx))
             return
         trigger = press.trigger
+        turn.data.pop("misunderstood", None)
         if trigger == "back":
             self._back(turn, ctx)
         elif trigger == "menu":

@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.election import Election
 from bot.engine import Engine
 from bot.flows import default_flows, start_step
+from bot.routing import Router
 from bot.settings import PARIS, Settings
 from bot.texts import Renderer
 from store import Store, open_store
@@ -37,7 +38,8 @@ class Services:
         """Open the store and build the engine and renderer on it."""
         clock = make_clock(settings)
         store = await open_store(settings.db_path)
-        engine = Engine(store, election, default_flows(), clock)
+        flows = default_flows()
+        engine = Engine(store, election, flows, clock, router=Router(flows))
         engine.start = start_step
         engine.commands.update({"profil": "profile.category", "progression": "progress.show"})
         return cls(settings, election, store, engine, Renderer(election, clock))

@@ -64,7 +64,7 @@ def _time_fr(value: datetime) -> str:
     return format_time(value, "H'h'mm", locale="fr_FR")
 
 
-def _datetime_fr(value: datetime, fmt: str = "EEEE d MMMM y 'à' HH:mm") -> str:
+def _datetime_fr(value: datetime, fmt: str = "EEEE d MMMM y, HH:mm") -> str:
     return format_datetime(value, fmt, locale="fr_FR")
 
 

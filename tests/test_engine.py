@@ -95,7 +95,6 @@ async def test_help_unknown_text_and_commands_keep_the_voter_in_place(services) 
     for msg, first in [
         (Incoming(1, "command", "aide"), "common/help.html"),
         (Incoming(1, "command", "frobnicate"), "common/unknown_command.html"),
-        (Incoming(1, "text", "blabla"), "common/not_understood.html"),
         (Incoming(1, "unsupported", "media"), "common/unsupported.html"),
     ]:
         out = await services.engine.handle(msg)

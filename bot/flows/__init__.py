@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from bot.flows import (
+    info,
     lost_code,
     lost_password,
     menu,
@@ -102,5 +103,6 @@ def default_flows() -> Flows:
             lost_password.FLOW,
             lost_code.FLOW,
             progress.FLOW,
+            info.FLOW,
         )
     )

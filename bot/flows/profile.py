@@ -4,7 +4,7 @@ from bot.flows.base import Context, Flow, Step, Transition, set_profile
 from bot.flows.conditions import CATEGORIES, DEPARTEMENTS
 
 _CATEGORY_BUTTONS = (*CATEGORIES, "skip")
-_DEPT_BUTTONS = tuple(f"d{d}" for d in DEPARTEMENTS) + ("skip",)
+_DEPT_BUTTONS = (*(f"d{d}" for d in DEPARTEMENTS), "skip")
 
 
 def _category_transitions(source: str) -> tuple[Transition, ...]:
