@@ -8,6 +8,7 @@ from typing import TextIO
 
 from bot.engine import Incoming
 from bot.flows import Reply
+from bot.redact import has_secret
 from bot.services import Services
 from bot.texts import html_to_plain
 
@@ -22,7 +23,7 @@ class ConsoleChat:
         self.services = services
         self.out = out
         self.user_id = user_id
-        self.keyboard: list[tuple[Reply, str]] = []
+        self.keyboard: list[tuple[Reply, str, str]] = []  # (reply, trigger, label)
 
     async def send(self, line: str) -> None:
         """Handle one typed line and print what the bot answers."""
@@ -31,10 +32,12 @@ class ConsoleChat:
             return
         engine = self.services.engine
         if line.isdigit() and 1 <= int(line) <= len(self.keyboard):
-            reply, trigger = self.keyboard[int(line) - 1]
+            reply, trigger, _ = self.keyboard[int(line) - 1]
             msg = Incoming(self.user_id, "button", engine.callback_data(reply, trigger))
         elif line.startswith("/"):
             msg = Incoming(self.user_id, "command", line[1:].split()[0].lower())
+        elif has_secret(line):
+            msg = Incoming(self.user_id, "secret", "kept_out")
         else:
             msg = Incoming(self.user_id, "text", line)
         async with engine.lock(self.user_id):
@@ -50,7 +53,7 @@ class ConsoleChat:
                 self.keyboard = []
                 for row in rendered.buttons:
                     for label, trigger in row:
-                        self.keyboard.append((reply, trigger))
+                        self.keyboard.append((reply, trigger, label))
                         self.out.write(f"  {len(self.keyboard)}. {label}\n")
         self.out.flush()
 

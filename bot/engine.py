@@ -14,7 +14,7 @@ from bot.election import Election
 from bot.flows import Context, Flows, Reply
 from store import Conversation, StepCommit, Store, TransitionEvent, User
 
-Kind = Literal["command", "button", "text", "unsupported"]
+Kind = Literal["command", "button", "text", "secret", "unsupported"]
 # A text handler reads what the voter typed at a step that accepts text; it may update
 # ctx.data (results for the template) and returns the trigger to fire, or None.
 TextHandler = Callable[[str, Context], Awaitable[str | None]]
@@ -156,6 +156,11 @@ class Engine:
             self._button(turn, msg.value, ctx)
         elif msg.kind == "text":
             await self._text(turn, msg.value, ctx)
+        elif msg.kind == "secret":
+            turn.replies.append(
+                Reply("common/secret_removed.html", {"deleted": msg.value == "deleted"})
+            )
+            turn.replies.append(self._step_reply(turn, ctx))
         else:
             turn.replies.append(Reply("common/unsupported.html", {"what": msg.value}))
             turn.replies.append(self._step_reply(turn, ctx))

@@ -683,7 +683,7 @@ _rules(
         ("NOTICE REASSORT", 3.4),
     ],
     vote_dates=[
-        ("DATES VOTE", 2.6),
+        ("DATES VOTE", 2.9),
         ("DATES", 1.4),
     ],
     how_to_vote=[
@@ -716,8 +716,8 @@ _rules(
     ],
     which_ballots=[("BALLOTS", 2.8)],
     numen_where=[("NUMEN", 3.1)],
-    greeting=[("GREETING", 1.3), ("ROBOT", 2.6)],
-    thanks=[("THANKS", 1.5)],
+    greeting=[("GREETING", 1.8), ("ROBOT", 2.6)],
+    thanks=[("THANKS", 1.8)],
     human_help=[("HUMAN", 3.2), ("HELP", 2.0)],
     out_of_scope=[("OOS", 3.0)],
 )

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import logging
 
+from bot.redact import redact
+
 
 class RedactFilter(logging.Filter):
-    """Replace every occurrence of the given secrets in log records by `***`."""
+    """Mask the given secrets (the token) and anything a voter pasted (NUMEN, passwords)."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned, found = redact(message)
+        if found:
+            record.msg, record.args, message = cleaned, None, cleaned
         if not self.secrets:
             return True
-        message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if any(s in message or (record.exc_text and s in record.exc_text) for s in self.secrets):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Chat, ChatMember, Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.engine import Incoming, Kind
+from bot.redact import has_secret
 from bot.services import Services
 from bot.telegram.send import send_replies
 
@@ -75,9 +77,25 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _process(update, context, "button", query.data or "")
 
 
+async def _delete_secret(update: Update) -> bool:
+    """Delete a message holding a NUMEN, password or vote code; True if it held one."""
+    message = update.effective_message
+    if message is None or not has_secret(message.text or message.caption or ""):
+        return False
+    try:
+        await message.delete()
+    except TelegramError:
+        log.warning("could not delete a message holding a secret in chat %s", message.chat_id)
+        return True
+    return True
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Hands free text to the engine (very long texts get a short answer)."""
+    """Hands free text to the engine; secrets are deleted first, never passed on."""
     text = update.message.text if update.message else ""
+    if await _delete_secret(update):
+        await _process(update, context, "secret", "deleted")
+        return
     if len(text or "") >= MAX_TEXT:
         await _process(update, context, "unsupported", "too_long")
         return
@@ -85,12 +103,18 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explains that edited messages are not re-read."""
+    """Explains that edited messages are not re-read (and deletes one holding a secret)."""
+    if await _delete_secret(update):
+        await _process(update, context, "secret", "deleted")
+        return
     await _process(update, context, "unsupported", "edited")
 
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answers photos, stickers, voice and the like with a short explanation."""
+    if await _delete_secret(update):  # a caption can hold a secret too
+        await _process(update, context, "secret", "deleted")
+        return
     await _process(update, context, "unsupported", "media")
 
 
