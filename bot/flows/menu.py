@@ -2,7 +2,7 @@
 
 from bot.flows.base import Flow, Step
 
-PROCEDURES = {"webmel": "webmel"}
+PROCEDURES = {"webmel": "webmel", "human": "human.requested"}
 
 FLOW = Flow(
     name="menu",
