@@ -388,3 +388,29 @@ async def test_oubli_erases_the_voter_from_every_table_and_closes_the_handoff(
     assert rows_mentioning(settings.db_path, VOTER) == {}
     assert "effacement" in in_thread(api, thread)[-1]
     assert api.topics[SUPPORT_CHAT][thread]["closed"]
+
+
+async def test_staff_first_name_signs_replies_when_configured(
+    voter: Chat, api: FakeBotAPI, services: Services, settings: Settings
+) -> None:
+    services.settings = settings.model_copy(update={"support_sign_name": True})
+    await ask_for_a_person(voter)
+    await voter.say("Bonjour")
+    (thread,) = topics(api)
+    await staff_says(voter, "Je regarde", thread)
+    assert voter.texts()[-1].startswith("<b>💬 Support (Dom)</b>")
+
+
+async def test_the_offer_after_misunderstandings_can_be_declined(
+    voter: Chat, api: FakeBotAPI, services: Services
+) -> None:
+    await voter.say("/start")
+    services.engine.commands["offre"] = "human.offer"  # the lead's router jumps here
+    await voter.say("/offre")
+    assert "Voulez-vous échanger avec une personne" in voter.texts()[-1]
+    await voter.press("Non, revenir au menu")
+    assert "<b>Menu</b>" in voter.texts()[-1]
+    assert (await services.store.open_handoff_of(VOTER)) is None
+    await voter.say("/offre")
+    await voter.press("Oui, parler")
+    assert (await services.store.open_handoff_of(VOTER)) is not None

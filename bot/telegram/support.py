@@ -3,11 +3,12 @@ and the voter's /oubli. The logic without Telegram calls is in bot/support.py.""
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
@@ -239,8 +240,9 @@ async def staff_open(context: ContextTypes.DEFAULT_TYPE, user_id: int, by: int) 
         return "unknown"
     if await services.store.is_banned(user_id):
         return "banned"
-    handoff = await services.store.open_handoff(user_id, _now(services), by)
-    await ensure_topic(context, handoff)
+    async with services.engine.lock(user_id):
+        handoff = await services.store.open_handoff(user_id, _now(services), by)
+        await ensure_topic(context, handoff)
     try:
         await context.bot.send_message(
             user_id, services.renderer.text("support/staff_opened.html")
@@ -285,18 +287,27 @@ async def relay_voter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return  # the bot answers the command or button as usual
     if message is None:  # an edited message: not re-read, not relayed
         raise ApplicationHandlerStop
-    limit: _Limiter = context.bot_data["relay_limit"]
-    if not limit.limiter.allow(user.id, _now(services)):
-        if user.id not in limit.warned:
-            limit.warned.add(user.id)
-            await message.reply_text(services.renderer.text("support/slow_down.html"))
-        raise ApplicationHandlerStop
-    limit.warned.discard(user.id)
-    clean = support.scrub(text) if text else "(pièce jointe)"
-    await services.store.record_messages([TranscriptLine(user.id, _now(services), "in", clean)])
+    async with services.engine.lock(user.id):  # one topic even for messages sent together
+        await _relay(context, user.id, message)
+    raise ApplicationHandlerStop
+
+
+async def _relay(context: ContextTypes.DEFAULT_TYPE, user_id: int, message: Message) -> None:
+    services = h.services_of(context)
+    handoff = await services.store.open_handoff_of(user_id)
     chat_id = _support_chat(context)
-    if chat_id is None:
-        raise ApplicationHandlerStop
+    if handoff is None or chat_id is None:
+        return
+    text = message.text
+    limit: _Limiter = context.bot_data["relay_limit"]
+    if not limit.limiter.allow(user_id, _now(services)):
+        if user_id not in limit.warned:
+            limit.warned.add(user_id)
+            await message.reply_text(services.renderer.text("support/slow_down.html"))
+        return
+    limit.warned.discard(user_id)
+    clean = support.scrub(text) if text else "(pièce jointe)"
+    await services.store.record_messages([TranscriptLine(user_id, _now(services), "in", clean)])
 
     async def relay(thread: int) -> None:
         if text:
@@ -306,7 +317,6 @@ async def relay_voter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await message.copy(chat_id, message_thread_id=thread)
 
     await post_in_topic(context, handoff, relay)
-    raise ApplicationHandlerStop
 
 
 async def hand_back(
@@ -354,7 +364,7 @@ async def ensure_topic(
     assert chat_id is not None
     summary = await support.voter_summary(services, handoff.user_id, support.CARD_LINES)
     assert summary is not None
-    name = services.renderer.text("support/topic_name.html", summary)[:128]
+    name = html.unescape(services.renderer.text("support/topic_name.html", summary))[:128]
     topic = await context.bot.create_forum_topic(chat_id, name)
     thread = topic.message_thread_id
     await services.store.set_handoff_thread(handoff.id, thread)
