@@ -414,3 +414,22 @@ async def test_the_offer_after_misunderstandings_can_be_declined(
     await voter.say("/offre")
     await voter.press("Oui, parler")
     assert (await services.store.open_handoff_of(VOTER)) is not None
+
+
+async def test_stats_chart_is_uploaded_over_real_http(
+    settings: Settings, election: Election, services: Services
+) -> None:
+    from tests.fakes.http import FakeBotAPIServer
+
+    await services.store.grant_role(STAFF, "support", 42, ACTIVATION_NOW)
+    with FakeBotAPIServer(FakeBotAPI(), token=TOKEN) as server:
+        http = settings.model_copy(update={"telegram_api_base_url": server.base_url})
+        application = build_application(http, election, services)
+        await application.initialize()
+        try:
+            staff = Chat(application, server.api, STAFF)
+            await staff.say("/stats")
+        finally:
+            await application.shutdown()
+    assert server.api.errors == []
+    assert server.api.photos and server.api.photos[-1].startswith(b"\x89PNG")
