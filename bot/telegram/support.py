@@ -3,6 +3,7 @@ and the voter's /oubli. The logic without Telegram calls is in bot/support.py.""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -163,9 +164,8 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(
         services.renderer.text("support/stats.html", support.stats_context(stats))
     )
-    await message.reply_photo(
-        support.funnel_chart(stats), caption=services.renderer.text("support/stats_caption.html")
-    )
+    chart = await asyncio.to_thread(support.funnel_chart, stats)  # ~0.1-1 s of drawing
+    await message.reply_photo(chart, caption=services.renderer.text("support/stats_caption.html"))
 
 
 @requires(SUPPORT)
