@@ -433,3 +433,26 @@ async def test_stats_chart_is_uploaded_over_real_http(
             await application.shutdown()
     assert server.api.errors == []
     assert server.api.photos and server.api.photos[-1].startswith(b"\x89PNG")
+
+
+async def test_photos_and_long_texts_are_relayed_both_ways(voter: Chat, api: FakeBotAPI) -> None:
+    await ask_for_a_person(voter)
+    await voter.say("x" * 4095)
+    (thread,) = topics(api)
+    assert len(in_thread(api, thread)[-1]) <= 4096
+    photo = api.text_update(VOTER, "ignored")
+    del photo["message"]["text"]
+    photo["message"]["photo"] = [
+        {"file_id": "f", "file_unique_id": "u", "width": 10, "height": 10}
+    ]
+    await voter.feed(photo)
+    staff_photo = api.topic_update(SUPPORT_CHAT, STAFF, thread, "ignored")
+    del staff_photo["message"]["text"]
+    staff_photo["message"]["photo"] = photo["message"]["photo"]
+    await voter.feed(staff_photo)
+    copies = [
+        (c.params["chat_id"], c.params.get("message_thread_id"))
+        for c in api.calls
+        if c.method == "copyMessage"
+    ]
+    assert copies == [(SUPPORT_CHAT, thread), (VOTER, None)]

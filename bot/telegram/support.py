@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SUPPORT = "support"
 OPEN_PREFIX = "sup:open:"
 FORGET_PREFIX = "sup:forget:"
+MAX_RELAY = 3500  # characters relayed per message: room for the signature and HTML escapes
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
@@ -108,7 +109,7 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     try:
         if message.text:
             text = services.renderer.text(
-                "support/from_staff.html", {"text": message.text, "name": name}
+                "support/from_staff.html", {"text": message.text[:MAX_RELAY], "name": name}
             )
             await context.bot.send_message(handoff.user_id, text)
             line = support.scrub(message.text)
@@ -311,7 +312,7 @@ async def _relay(context: ContextTypes.DEFAULT_TYPE, user_id: int, message: Mess
 
     async def relay(thread: int) -> None:
         if text:
-            body = services.renderer.text("support/from_voter.html", {"text": clean})
+            body = services.renderer.text("support/from_voter.html", {"text": clean[:MAX_RELAY]})
             await context.bot.send_message(chat_id, body, message_thread_id=thread)
         else:
             await message.copy(chat_id, message_thread_id=thread)
