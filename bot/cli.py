@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     role.add_argument("action", choices=["add", "remove", "list"])
     role.add_argument("user_id", nargs="?", type=int)
     role.add_argument("role", nargs="?")
+    stats = sub.add_parser("stats", help="print the funnel: voters reaching each flow step")
+    stats.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
     return parser
 
 
@@ -124,6 +126,32 @@ async def _cmd_role(services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _cmd_stats(services, args: argparse.Namespace) -> int:
+    import csv
+
+    from bot.support import collect_stats, format_duration
+
+    stats = await collect_stats(services)
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["flow", "step", "reached", "here_now"])
+        writer.writerows(stats.funnel)
+        return 0
+    print(f"{stats.voters} voters")
+    print(f"{'flow':<12} {'step':<20} {'reached':>8} {'here now':>9}")
+    top = max((row[2] for row in stats.funnel), default=0) or 1
+    for flow, step, reached, here in stats.funnel:
+        bar = "#" * round(40 * reached / top)
+        print(f"{flow:<12} {step:<20} {reached:>8} {here:>9}  {bar}")
+    for f in stats.flows:
+        drop = f", most left at {f.drop_step} ({f.drop_count})" if f.drop_step else ""
+        print(f"{f.flow}: {f.started} started, {f.completed} completed ({f.rate} %){drop}")
+    h = stats.handoffs
+    median = format_duration(stats.median_close) or "-"
+    print(f"handoffs: {h.open} open, {h.closed} closed, median time to close {median}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `votebot` and `python -m bot`."""
     args = _parser().parse_args(argv)
@@ -147,5 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers: dict[str, Callable[..., Awaitable[int]]] = {
         "chat": _cmd_chat,
         "role": _cmd_role,
+        "stats": _cmd_stats,
     }
     return _with_services(settings, election, handlers[command], args)

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="VOTEBOT_ADMINS")
     now: datetime | None = Field(None, alias="VOTEBOT_NOW")
     log_level: str = Field("INFO", alias="VOTEBOT_LOG_LEVEL")
+    support_chat: int | None = Field(None, alias="VOTEBOT_SUPPORT_CHAT")
+    support_sign_name: bool = Field(False, alias="VOTEBOT_SUPPORT_SIGN_NAME")
+    stuck_hours: int = Field(48, ge=1, alias="VOTEBOT_STUCK_HOURS")
+    retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -58,6 +62,15 @@ class Settings(BaseSettings):
             if not all(p.lstrip("-").isdigit() for p in parts):
                 raise ValueError("expected comma-separated Telegram user ids, e.g. 12345,67890")
             return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("support_chat", mode="before")
+    @classmethod
+    def _support_chat(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        if not str(value).strip().startswith("-100"):
+            raise ValueError("expected a supergroup id such as -1001234567890")
         return value
 
     @field_validator("now")

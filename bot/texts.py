@@ -102,9 +102,10 @@ class Renderer:
         return tidy(self.env.get_template(template).render(ctx))
 
     def label(self, template: str, trigger: str, context: Mapping[str, Any] | None = None) -> str:
-        """A button label: block `btn_<trigger>` of the template, its flow's, or the common one."""
+        """A label: block `btn_<trigger>` of the template, its folder's, the menu's or common."""
         folder = template.rpartition("/")[0]
-        for name in (template, f"{folder}/_buttons.html", "common/buttons.html"):
+        shared = ("menu/_buttons.html", "common/buttons.html")  # menu entries are reused
+        for name in (template, f"{folder}/_buttons.html", *shared):
             try:
                 tmpl = self.env.get_template(name)
             except TemplateNotFound:

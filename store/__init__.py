@@ -10,6 +10,7 @@ from store.db import Database
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
+from store.support import SupportQueries
 from store.users import UserQueries
 
 __all__ = [
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-class SqliteStore(UserQueries, ConversationQueries, RoleQueries, ProgressQueries):
+class SqliteStore(UserQueries, ConversationQueries, RoleQueries, ProgressQueries, SupportQueries):
     """The SQLite backend: one query mixin per table group, one shared database."""
 
     def __init__(self, db: Database) -> None:

@@ -290,3 +290,24 @@ async def test_a_pasted_numen_is_deleted_and_kept_nowhere(driver_at, tmp_path, c
         dump = "\n".join(db.iterdump())
     assert "1701234" not in dump
     assert "1701234" not in caplog.text
+
+
+async def test_three_misunderstood_messages_offer_a_person(driver_at) -> None:
+    d = await driver_at()
+    await walk(
+        d,
+        [
+            ("/menu", "Menu"),
+            ("text:zorglub", "pas bien compris"),
+            ("text:wxcv bnn", "pas bien compris"),
+            ("text:qsdf ghj", "une personne de l'équipe d'assistance"),
+        ],
+    )
+
+
+async def test_asking_for_a_person_in_free_text_requests_a_handoff(driver_at) -> None:
+    d = await driver_at()
+    await walk(d, [("/menu", "Menu"), ("text:je veux parler à un humain", "")])
+    user_id = 1001 if isinstance(d, TelegramDriver) else 0
+    conv = await d.services.store.load_conversation(user_id)
+    assert (conv.flow, conv.state) == ("human", "requested")

@@ -12,6 +12,7 @@ from bot.election import load_election
 from bot.flows import Reply, default_flows
 from bot.settings import PARIS
 from bot.texts import Renderer, html_to_plain
+from tests.support_contexts import SUPPORT_CONTEXTS
 
 TEMPLATES = Path(__file__).parents[1] / "bot" / "templates"
 FLOWS = default_flows()
@@ -40,6 +41,7 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for c in (True, False)
     ],
     "admin/role_usage.html": [{"roles": ("broadcaster", "support")}],
+    **SUPPORT_CONTEXTS,
 }
 PARTIALS = {"base.html", "common/buttons.html"}
 MAX_MESSAGE = 700

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from bot.flows import (
+    human,
     info,
     lost_code,
     lost_password,
@@ -104,5 +105,6 @@ def default_flows() -> Flows:
             lost_code.FLOW,
             progress.FLOW,
             info.FLOW,
+            human.FLOW,
         )
     )

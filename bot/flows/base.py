@@ -57,6 +57,7 @@ class Flow:
     initial: str
     steps: tuple[Step, ...]
     transitions: tuple[Transition, ...] = ()
+    final: tuple[str, ...] = ()  # steps that mean "this procedure is done" (for funnels)
 
     def step(self, name: str) -> Step:
         """The step called `name`."""

@@ -11,6 +11,7 @@ PROCEDURES = {
     "roll": "roll",
     "progress": "progress",
     "profile": "profile.category",
+    "human": "human.requested",
 }
 LOST = {
     "lost_password": "lost_password",

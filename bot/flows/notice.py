@@ -4,6 +4,7 @@ from bot.flows.base import Flow, Step, Transition, mark
 
 FLOW = Flow(
     name="notice",
+    final=("got_it",),
     initial="where",
     steps=(
         Step("where", buttons=("got_it", "replacement", "aesh", "not_received")),

@@ -22,6 +22,7 @@ def _reset(ctx: Context) -> None:
 
 FLOW = Flow(
     name="password",
+    final=("chosen",),
     initial="rules",
     steps=(
         Step("rules", buttons=(*PASSWORD_RULES, "confirm")),

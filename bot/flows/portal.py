@@ -4,6 +4,7 @@ from bot.flows.base import Flow, Step, Transition
 
 FLOW = Flow(
     name="portal",
+    final=("validated",),
     initial="open_portal",
     steps=(
         Step("open_portal", buttons=("opened",)),

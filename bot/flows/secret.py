@@ -4,6 +4,7 @@ from bot.flows.base import Flow, Step, Transition, mark
 
 FLOW = Flow(
     name="secret",
+    final=("done",),
     initial="choose",
     steps=(
         Step("choose", buttons=("chosen", "why")),

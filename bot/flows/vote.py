@@ -5,6 +5,7 @@ from bot.flows.conditions import phase_in
 
 FLOW = Flow(
     name="vote",
+    final=("voted",),
     initial="how",
     steps=(
         Step("how", buttons=("next",)),

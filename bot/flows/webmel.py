@@ -4,6 +4,7 @@ from bot.flows.base import Flow, Step, Transition, mark
 
 FLOW = Flow(
     name="webmel",
+    final=("done",),
     initial="has_address",
     steps=(
         Step("has_address", buttons=("yes", "no", "forgot")),

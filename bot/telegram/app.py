@@ -19,7 +19,7 @@ from telegram.request import BaseRequest
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin
+from bot.telegram import admin, support
 from bot.telegram import handlers as h
 
 NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression"]
@@ -27,7 +27,37 @@ NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression"]
 
 def register(app: Application) -> None:
     """Every handler, in the order it is tried."""
+    # Support staff group (VOTEBOT_SUPPORT_CHAT): only support members are heard there; these
+    # run before guard_private and every one of them stops the update.
+    staff = support.setup(app.bot_data)
+    staff_or_private = staff | filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(Update, support.guard_staff), group=-4)
+    for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
+        app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-3)
+    for name, callback in (
+        ("stats", support.on_stats),
+        ("bloques", support.on_stuck),
+        ("voir", support.on_view),
+    ):
+        app.add_handler(
+            CommandHandler(name, support.stops(callback), filters=staff_or_private), group=-3
+        )
+    app.add_handler(
+        CallbackQueryHandler(support.stops(support.on_open_button), pattern=support.OPEN_PREFIX),
+        group=-3,
+    )
+    app.add_handler(MessageHandler(staff, support.stops(support.on_staff_message)), group=-3)
+    app.add_handler(TypeHandler(Update, support.ignore_staff_chat), group=-3)
     app.add_handler(TypeHandler(Update, h.guard_private), group=-2)
+    # Voters: /oubli, then relay to support while a handoff is open (the bot stays quiet).
+    app.add_handler(CommandHandler("oubli", support.stops(support.on_forget)), group=-1)
+    app.add_handler(
+        CallbackQueryHandler(
+            support.stops(support.on_forget_button), pattern=support.FORGET_PREFIX
+        ),
+        group=-1,
+    )
+    app.add_handler(TypeHandler(Update, support.relay_voter), group=-1)
     app.add_handler(ChatMemberHandler(h.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler(NAV_COMMANDS, h.on_command))
     # Staff commands: role-checked; refused users get the unknown-command answer.
@@ -39,7 +69,10 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ALL, h.on_other))
     app.add_error_handler(h.on_error)
     # Front-end effects a flow step can request (Step.effect): name → async (update, context).
-    app.bot_data["effects"] = {}
+    app.bot_data["effects"] = {"handoff": support.on_handoff}
+    # Retention: transcripts, closed handoffs and processed updates (VOTEBOT_RETENTION_DAYS).
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(support.purge_job, interval=3600, first=60, name="purge")
 
 
 def build_application(

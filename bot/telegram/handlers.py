@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.engine import Incoming, Kind
 from bot.redact import has_secret
 from bot.services import Services
+from bot.support import record_turn
 from bot.telegram.send import send_replies
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ async def _process(
         if outcome.duplicate:
             log.info("update %s already answered, ignored", update.update_id)
             return
+        await record_turn(services, msg, outcome)  # transcript for support, secrets removed
         sent = await send_replies(
             services, context.bot, update.effective_chat.id, outcome.replies, edit=edit
         )

@@ -23,6 +23,14 @@ BOT_USER = {
 }
 
 
+class Refused(Exception):
+    """Telegram refuses a well-formed call (e.g. a deleted forum topic)."""
+
+    def __init__(self, description: str, code: int = 400) -> None:
+        super().__init__(description)
+        self.description, self.code = description, code
+
+
 class UnexpectedCall(AssertionError):
     """The bot called a method the fake does not serve, or with wrong parameters."""
 
@@ -52,6 +60,9 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1000)
         self._cond = threading.Condition()
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        # Forum topics of supergroups: chat id → thread id → {"name", "closed"}.
+        self.topics: dict[int, dict[int, dict[str, Any]]] = {}
+        self.photos: list[bytes] = []  # uploaded photos (sendPhoto), oldest first
 
     # -- what the bot sees -----------------------------------------------------------------
 
@@ -79,7 +90,14 @@ class FakeBotAPI:
         if serve is None:
             self.errors.append(f"unexpected method {method}")
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-        return 200, {"ok": True, "result": serve(params)}
+        try:
+            return 200, {"ok": True, "result": serve(params)}
+        except Refused as refused:
+            return refused.code, {
+                "ok": False,
+                "error_code": refused.code,
+                "description": refused.description,
+            }
 
     def _check(self, method: str, params: dict[str, Any]) -> str | None:
         spec = SPEC.get(method)
@@ -136,7 +154,82 @@ class FakeBotAPI:
         return message
 
     def _sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._message(int(params["chat_id"]), params["text"], params.get("reply_markup"))
+        chat_id = int(params["chat_id"])
+        thread = self._thread(chat_id, params)
+        message = self._message(chat_id, params["text"], params.get("reply_markup"))
+        return self._in_thread(message, thread)
+
+    # -- forum topics, photos, copies ------------------------------------------------------
+
+    def _thread(self, chat_id: int, params: dict[str, Any]) -> int | None:
+        """The topic a call posts into; refused like Telegram when the topic was deleted."""
+        thread = params.get("message_thread_id")
+        if thread is None:
+            return None
+        if int(thread) not in self.topics.get(chat_id, {}):
+            raise Refused("Bad Request: message thread not found")
+        return int(thread)
+
+    def _in_thread(self, message: dict[str, Any], thread: int | None) -> dict[str, Any]:
+        if thread is not None:
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
+            message["chat"]["is_forum"] = True
+        return message
+
+    def _createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        thread = next(self._message_ids)
+        self.topics.setdefault(chat_id, {})[thread] = {"name": params["name"], "closed": False}
+        return {"message_thread_id": thread, "name": params["name"], "icon_color": 7322096}
+
+    def _closeForumTopic(self, params: dict[str, Any]) -> bool:
+        thread = self._thread(int(params["chat_id"]), params)
+        assert thread is not None
+        self.topics[int(params["chat_id"])][thread]["closed"] = True
+        return True
+
+    def _reopenForumTopic(self, params: dict[str, Any]) -> bool:
+        thread = self._thread(int(params["chat_id"]), params)
+        assert thread is not None
+        self.topics[int(params["chat_id"])][thread]["closed"] = False
+        return True
+
+    def _sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        thread = self._thread(chat_id, params)
+        message = self._message(chat_id, params.get("caption") or "")
+        message.pop("text")
+        message["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 960, "height": 540}]
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        return self._in_thread(message, thread)
+
+    def _copyMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        thread = self._thread(chat_id, params)
+        return {"message_id": next(self._message_ids), **({"thread": thread} if thread else {})}
+
+    def delete_topic(self, chat_id: int, thread: int) -> None:
+        """Staff deleted a topic in the Telegram app."""
+        del self.topics[chat_id][thread]
+
+    def topic_update(
+        self, chat_id: int, user_id: int, thread: int | None, text: str, first_name: str = "Dom"
+    ) -> dict[str, Any]:
+        """An update carrying a message written in a forum supergroup (in a topic if given)."""
+        update = self.text_update(user_id, text, first_name)
+        message = update["message"]
+        message["chat"] = {
+            "id": chat_id,
+            "type": "supergroup",
+            "title": "Support",
+            "is_forum": True,
+        }
+        if thread is not None:
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
+        return update
 
     def _editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params["chat_id"]), int(params["message_id"]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +28,23 @@ def _decode(method: str, form: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _multipart(ctype: str, raw: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Form fields and uploaded files of a multipart/form-data body (sendPhoto…)."""
+    head = f"Content-Type: {ctype}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    form: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[name] = data
+            form[name] = f"attach://{name}"
+        else:
+            form[name] = data.decode()
+    return form, files
+
+
 class FakeBotAPIServer:
     """Serves `{base}/bot{token}/{method}` on 127.0.0.1 from a thread."""
 
@@ -38,10 +57,16 @@ class FakeBotAPIServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
+                raw = self.rfile.read(length)
                 ctype = self.headers.get("Content-Type", "")
-                form = json.loads(body) if "json" in ctype else dict(parse_qsl(body))
                 prefix, _, method = self.path.rpartition("/")
+                if ctype.startswith("multipart/form-data"):
+                    form, files = _multipart(ctype, raw)
+                    if method == "sendPhoto" and "photo" in files:
+                        outer.api.photos.append(files["photo"])
+                else:
+                    body = raw.decode()
+                    form = json.loads(body) if "json" in ctype else dict(parse_qsl(body))
                 if prefix != f"/bot{outer.token}":
                     outer.bad_tokens.append(prefix)
                     self._reply(

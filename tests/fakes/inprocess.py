@@ -31,6 +31,12 @@ class FakeRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = _plain(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            # Uploaded files (sendPhoto…) travel as multipart parts, not as parameters.
+            for part, (_, content, _) in request_data.multipart_data.items():
+                params.setdefault(part, f"attach://{part}")
+                if name == "sendPhoto":
+                    self.api.photos.append(bytes(content))
         status, body = self.api.handle(name, params)
         return status, json.dumps(body).encode()
 
