@@ -116,4 +116,6 @@ def test_run_serves_the_webmel_flow_survives_kill9_and_ignores_redelivery(
     texts = [c.params["text"] for c in api.sent(VOTER)]
     assert sum("Connaître son identifiant" in t for t in texts) == 1  # redelivery: no 2nd reply
     assert api.errors == [] and server.bad_tokens == []
+    (menu,) = {str(c.params["commands"]) for c in api.calls if c.method == "setMyCommands"}
+    assert "progression" in menu and "Ma progression" in menu
     assert TOKEN not in bot.logs and TOKEN.split(":")[1] not in bot.logs

@@ -165,3 +165,18 @@ async def test_the_token_never_reaches_the_logs(chat: Chat, caplog) -> None:
         await chat.say("/start")
         logging.getLogger("httpx").info("POST https://api.telegram.org/bot%s/sendMessage", TOKEN)
     assert TOKEN not in caplog.text and "***" in caplog.text
+
+
+async def test_a_secret_in_an_edited_message_or_a_caption_is_deleted(chat: Chat) -> None:
+    await chat.say("/menu")
+    edited = chat.api.text_update(chat.user_id, "mon mdp est Elections2022!")
+    edited["edited_message"] = edited.pop("message")
+    edited["edited_message"]["edit_date"] = edited["edited_message"]["date"]
+    await chat.feed(edited)
+    photo = chat.api.text_update(chat.user_id, "x")
+    del photo["message"]["text"]
+    photo["message"]["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    photo["message"]["caption"] = "numen 24E1701234ABC"
+    await chat.feed(photo)
+    assert [c.method for c in chat.api.calls].count("deleteMessage") == 2
+    assert sum("effacé" in t for t in chat.texts()) == 2

@@ -32,6 +32,7 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "common/help.html": [{}],
     "common/error.html": [{}],
     "common/private_only.html": [{}],
+    "common/commands.html": [{}],
     "common/secret_removed.html": [{"deleted": True}, {"deleted": False}],
     "console/intro.html": [{}],
     "admin/role_list.html": [{"rows": [(1, "support")]}, {"rows": []}],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.telegram import admin, support
 from bot.telegram import handlers as h
 
+VOTER_COMMANDS = ["menu", "progression", "profil", "aide", "start"]  # Telegram's command menu
 NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression"]
 
 
@@ -89,6 +90,13 @@ def build_application(
         if "services" not in app.bot_data:
             app.bot_data["services"] = await Services.open(settings, election)
             app.bot_data["owns_services"] = True
+        renderer = app.bot_data["services"].renderer
+        await app.bot.set_my_commands(
+            [
+                BotCommand(name, renderer.label("common/commands.html", name))
+                for name in VOTER_COMMANDS
+            ]
+        )
 
     async def post_shutdown(app: Application) -> None:
         if app.bot_data.pop("owns_services", False):
