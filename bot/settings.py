@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="VOTEBOT_ADMINS")
     now: datetime | None = Field(None, alias="VOTEBOT_NOW")
     log_level: str = Field("INFO", alias="VOTEBOT_LOG_LEVEL")
+    roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -7,14 +7,20 @@ from pathlib import Path
 from store.base import Store
 from store.conversations import ConversationQueries
 from store.db import Database
+from store.directory import DirectoryEntry, DirectoryQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
+from store.roll import RollEntry, RollGeneration, RollQueries, RollStats
 from store.users import UserQueries
 
 __all__ = [
     "Conversation",
+    "DirectoryEntry",
     "ProcessedUpdate",
+    "RollEntry",
+    "RollGeneration",
+    "RollStats",
     "SqliteStore",
     "StepCommit",
     "Store",
@@ -24,7 +30,14 @@ __all__ = [
 ]
 
 
-class SqliteStore(UserQueries, ConversationQueries, RoleQueries, ProgressQueries):
+class SqliteStore(
+    UserQueries,
+    ConversationQueries,
+    RoleQueries,
+    ProgressQueries,
+    DirectoryQueries,
+    RollQueries,
+):
     """The SQLite backend: one query mixin per table group, one shared database."""
 
     def __init__(self, db: Database) -> None:

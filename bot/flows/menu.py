@@ -2,7 +2,7 @@
 
 from bot.flows.base import Flow, Step
 
-PROCEDURES = {"webmel": "webmel"}
+PROCEDURES = {"webmel": "webmel", "roll": "roll", "directory": "directory"}
 
 FLOW = Flow(
     name="menu",
