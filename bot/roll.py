@@ -142,6 +142,9 @@ _FILLER = frozenset(
     the on
     """.split()  # noqa: SIM905
 )
+_CIVILITY = frozenset(
+    ["m", "mr", "mme", "mlle", "melle", "monsieur", "madame", "mademoiselle", "dr", "docteur"]
+)
 _SEGMENTS = re.compile(r"[,;:?!()«»\"\n]+")
 
 
@@ -160,7 +163,9 @@ def extract_name(text: str) -> str | None:
     for segment in _SEGMENTS.split(text):
         words = segment.split()
         while words and _is_filler(words[0]):
-            words.pop(0)
+            civility = fold(words.pop(0)).strip() in _CIVILITY
+            if civility:  # "Monsieur Le Goff": the name starts right after
+                break
         while words and _is_filler(words[-1]):
             words.pop()
         if len(words) >= 2:
@@ -468,7 +473,7 @@ def _roll_row(row: list[str], columns: dict[str, int], width: int) -> tuple[Any,
             return f"missing {label}"
         if len(value) > MAX_FIELD:
             return f"{label} longer than {MAX_FIELD} characters"
-    if not name_tokens(surname) or not name_tokens(first_name):
+    if not any(c.isalpha() for c in surname) or not any(c.isalpha() for c in first_name):
         return "a name without letters"
     key = NameKey.of(f"{surname} {first_name}")
     if len(key.core) < 2:
@@ -485,3 +490,98 @@ def _roll_row(row: list[str], columns: dict[str, int], width: int) -> tuple[Any,
         _departement(cell("departement")),
         establishment,
     )
+
+
+# -- operator output (CLI, plain text) -----------------------------------------------------
+
+
+class ProgressBar:
+    """A hand-written progress bar on a text stream, redrawn at most ten times a second."""
+
+    def __init__(self, stream: Any, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, done: int, total: int, rows: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1 and done < total:
+            return
+        self.last = now
+        share = min(1.0, done / total) if total else 1.0
+        filled = int(share * self.width)
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {share:4.0%}  {rows:,} rows")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        """End the bar's line."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def format_report(report: ImportReport) -> str:
+    """The end-of-import report: rows imported, rows rejected with line and reason."""
+    lines = [
+        f"roll imported from {report.source} ({report.encoding}, "
+        f"separator {report.delimiter!r}) in {report.seconds:.1f} s",
+        f"rows imported: {report.imported}",
+        f"rows rejected: {report.rejected_count}",
+    ]
+    lines += [f"  line {line}: {reason}" for line, reason in report.rejected]
+    if report.rejected_count > len(report.rejected):
+        lines.append(f"  ... and {report.rejected_count - len(report.rejected)} more")
+    return "\n".join(lines)
+
+
+def format_stats(stats: Any) -> str:
+    """A summary of the roll in service."""
+    gen = stats.generation
+    if gen is None:
+        return "no roll in service (import one with: votebot roll import FILE)"
+    lines = [
+        f"roll in service: generation {gen.id}, from {gen.source}, "
+        f"imported {gen.completed_at:%Y-%m-%d %H:%M}",
+        f"entries: {stats.entries}  people (distinct names): {stats.people}  "
+        f"rejected at import: {gen.rejected}",
+    ]
+    for title, counts in (
+        ("by ballot", stats.by_ballot),
+        ("by category", stats.by_category),
+        ("by département", stats.by_departement),
+    ):
+        lines.append(f"{title}:")
+        lines += [f"  {value or '(none)'}: {n}" for value, n in counts.items()]
+    lines.append(f"look-ups in the last 24 h: {stats.lookups} ({stats.lookups_found} found)")
+    return "\n".join(lines)
+
+
+def format_answer(answer: Answer) -> str:
+    """`votebot roll find` output: the matching entry, or "not found"."""
+    if answer.status == "need_first_name":
+        return "give a surname and a first name (no partial or surname-only search)"
+    if answer.status == "unavailable":
+        return "no roll in service"
+    if answer.person is not None:
+        p = answer.person
+        details = ", ".join(
+            f"{k}: {v}"
+            for k, v in (
+                ("category", p.category),
+                ("département", p.departement),
+                ("establishment", p.establishment),
+            )
+            if v
+        )
+        lines = [f"found: {p.name}" + (f" ({details})" if details else "")]
+        lines += [f"  ballot: {b}" for b in p.ballots]
+        if p.homonyms:
+            lines.append("  (several people bear this name)")
+        return "\n".join(lines)
+    if answer.suggestion is not None:
+        return f"not found (did you mean {answer.suggestion.name}?)"
+    return "not found"

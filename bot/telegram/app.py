@@ -20,6 +20,7 @@ from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram import admin
+from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
 NAV_COMMANDS = ["start", "menu", "aide", "help"]
@@ -40,6 +41,14 @@ def register(app: Application) -> None:
     app.add_error_handler(h.on_error)
     # Front-end effects a flow step can request (Step.effect): name → async (update, context).
     app.bot_data["effects"] = {}
+    # The directory may be replaced by `votebot directory import` while the bot runs.
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            directory_jobs.refresh_directory,
+            interval=directory_jobs.REFRESH_SECONDS,
+            first=directory_jobs.REFRESH_SECONDS,
+            name="directory",
+        )
 
 
 def build_application(
