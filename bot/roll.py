@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import permutations
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -75,8 +76,10 @@ class NameKey:
     def of(cls, text: str) -> NameKey:
         """The key of a name (surname and first names in any order)."""
         tokens = tuple(name_tokens(text))
-        core = tuple(sorted(t for t in tokens if t not in PARTICLES)) or tuple(sorted(tokens))
-        return cls(tokens, core)
+        core = [t for t in tokens if t not in PARTICLES]
+        if len(core) < 2:  # "Lê Chloé", "Le Anne": the "particle" is the name itself
+            core = list(tokens)
+        return cls(tokens, tuple(sorted(core)))
 
     @property
     def key(self) -> str:
@@ -224,25 +227,23 @@ async def find(store: Store, name: str) -> Answer:
     query = NameKey.of(name)
     if len(query.core) < 2 or len(query.tokens) > MAX_TOKENS:
         return Answer("need_first_name")
-    entries = await store.roll_by_key(query.key)
+    matches = await store.roll_match(query.key, query.loose)
+    entries = [e for e in matches if e.key == query.key]
     if not entries:
         entries = [
             e
-            for e in await store.roll_by_loose(query.loose)
+            for e in matches
             if _same_letters_in_some_order(
                 query.tokens, tuple(name_tokens(f"{e.surname} {e.first_name}"))
             )
         ]
     if entries:
         return Answer("found", Person.of(entries))
-    near = {
-        e.key
-        for e in await store.roll_near(query.key, query.rkey)
-        if _one_token_typo(query.core, tuple(e.key.split()))
-    }
+    neighbours = await store.roll_near(query.key, query.rkey)
+    near = {key for key in neighbours if _one_token_typo(query.core, tuple(key.split()))}
     if len(near) == 1:
         return Answer("near_miss", suggestion=Person.of(await store.roll_by_key(near.pop())))
-    if await store.roll_active() is None:
+    if not neighbours and await store.roll_active() is None:
         return Answer("unavailable")
     return Answer("not_found")
 
@@ -342,6 +343,7 @@ def _decode(raw: bytes) -> tuple[str, bool]:
         return raw.decode("cp1252", errors="replace"), False
 
 
+@lru_cache(maxsize=1024)
 def _category(value: str) -> str | None:
     if not value:
         return None
@@ -351,6 +353,7 @@ def _category(value: str) -> str | None:
     return parsed[0] if parsed else None
 
 
+@lru_cache(maxsize=1024)
 def _departement(value: str) -> str | None:
     value = value.strip()
     if not value:
@@ -386,7 +389,7 @@ async def import_roll(
     path: str | Path,
     now: datetime,
     progress: Progress | None = None,
-    chunk: int = 5000,
+    chunk: int = 20_000,
 ) -> ImportReport:
     """Import a roll CSV as a new generation and put it in service only once complete.
 
@@ -424,12 +427,15 @@ async def import_roll(
             reader = csv.reader(lines, delimiter=report.delimiter)
             generation = await store.roll_begin(str(path), now)
             batch: list[Any] = []
-            width = max(columns.values()) + 1
+            read = 0
             for row in reader:
                 line = reader.line_num + 1  # the header is line 1
                 if not any(cell.strip() for cell in row):
                     continue
-                parsed = _roll_row(row, columns, width)
+                read += 1
+                if progress is not None and read % 1000 == 0:
+                    progress(lines.bytes_read, total, read)
+                parsed = _roll_row(row, columns)
                 if isinstance(parsed, str):
                     report.rejected_count += 1
                     if len(report.rejected) < MAX_REJECTED_KEPT:
@@ -441,26 +447,24 @@ async def import_roll(
                     report.imported += len(batch)
                     batch = []
                     if progress is not None:
-                        progress(lines.bytes_read, total, report.imported)
+                        progress(lines.bytes_read, total, read)
             if batch:
                 await store.roll_add(generation, batch)
                 report.imported += len(batch)
             if progress is not None:
-                progress(lines.bytes_read, total, report.imported)
+                progress(lines.bytes_read, total, read)
             report.encoding = "cp1252" if lines.cp1252 else "utf-8"
             if report.imported == 0:
                 raise RollImportError("no valid row: the roll in service is unchanged")
             await store.roll_activate(generation, report.imported, report.rejected_count, now)
-    except BaseException:
+    finally:
         if generation is not None:
-            await store.roll_discard_inactive()
-        raise
-    await store.roll_discard_inactive()
+            await store.roll_end()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _roll_row(row: list[str], columns: dict[str, int], width: int) -> tuple[Any, ...] | str:
+def _roll_row(row: list[str], columns: dict[str, int]) -> tuple[Any, ...] | str:
     """A row ready for the store, or the reason it is rejected."""
 
     def cell(name: str) -> str:

@@ -34,7 +34,7 @@ CREATE TABLE roll_entries (
 );
 CREATE INDEX roll_entries_key ON roll_entries(generation, key);
 CREATE INDEX roll_entries_loose ON roll_entries(generation, loose);
-CREATE INDEX roll_entries_rkey ON roll_entries(generation, rkey);
+CREATE INDEX roll_entries_rkey ON roll_entries(generation, rkey);  -- covering: key = rkey reversed
 
 -- Who looked someone up, when, found or not (never the name asked, never shown to voters).
 CREATE TABLE roll_lookups (
