@@ -68,6 +68,7 @@ async def loaded(store: SqliteStore, tmp_path: Path) -> SqliteStore:
         ("LE GOFF Yann", "Goff Yann"),  # particle le
         ("D'ARC Jeanne", "Jeanne Arc"),  # particle d'
         ("  MARTIN   Paul ", "paul\tmartin"),  # spaces
+        ("LÊ Chloé", "Chloé Le"),  # a "particle" that is the whole surname is kept
     ],
 )
 def test_names_written_differently_share_the_key(written: str, typed: str) -> None:

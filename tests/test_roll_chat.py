@@ -114,3 +114,15 @@ async def test_the_router_entry_point_looks_up_the_name_of_a_question(app, tmp_p
     assert await services.roll.entry(question, ctx) == "roll.found"
     assert ctx.data["roll_found"]["ballots"] == ["CSA de proximité de Créteil"]
     assert await services.roll.entry("est-ce qu'elle est inscrite ?", ctx) is None
+
+
+async def test_the_guide_explanation_leads_to_a_check_or_to_the_address(chat: Chat) -> None:
+    services = chat.app.bot_data["services"]
+    services.engine.commands["liste"] = "roll.how"  # as the intent router would jump there
+    await chat.say("/start")
+    await chat.say("/liste")
+    assert "CSA de proximité de Créteil" in chat.last["text"]
+    await chat.press("n'y figure pas")
+    await chat.press("Trouver l'adresse")
+    await chat.press("ATSS")
+    assert "electionspro-atss@ac-creteil.fr" in chat.last["text"]

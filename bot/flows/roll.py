@@ -1,5 +1,9 @@
 """Is this colleague on the electoral roll? A surname and a first name → the ballot(s).
 
+`how` (the guide: consult the roll on the portal) and `colleague_missing` (who reports an
+omission) are the targets of the intent router's `check_roll` / `colleague_missing_contact`
+when it has no name or category to go further.
+
 The text handler `roll_lookup` (bot/roll.py) reads the name typed at a text step, checks the
 rate limit, looks the person up and fires the trigger named after the step to show.
 """
@@ -24,6 +28,9 @@ def accept_suggestion(ctx: Context) -> None:
 
 STEPS = (
     Step("ask_name", text=TEXT),
+    # The guide's explanation (consult the roll on the portal), kept for the intent router.
+    Step("how", buttons=("check", "missing"), text=TEXT),
+    Step("colleague_missing", buttons=("report",), goto={"report": "directory.category"}),
     Step("need_first_name", text=TEXT),
     Step("found", buttons=("another",), text=TEXT),
     Step(
@@ -54,5 +61,7 @@ FLOW = Flow(
             for source in ("found", "not_found", "near_miss")
         ),
         Transition("accept", "near_miss", "found", (has_suggestion,), after=(accept_suggestion,)),
+        Transition("check", "how", "ask_name"),
+        Transition("missing", "how", "colleague_missing"),
     ),
 )
