@@ -506,13 +506,14 @@ class ProgressBar:
         self.stream = stream
         self.width = width
         self.last = 0.0
+        self.shown = (-1, -1)
         self.drawn = False
 
     def __call__(self, done: int, total: int, rows: int) -> None:
         now = time.monotonic()
-        if now - self.last < 0.1 and done < total:
+        if (now - self.last < 0.1 and done < total) or (done, rows) == self.shown:
             return
-        self.last = now
+        self.last, self.shown = now, (done, rows)
         share = min(1.0, done / total) if total else 1.0
         filled = int(share * self.width)
         bar = "#" * filled + "." * (self.width - filled)
