@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     role.add_argument("role", nargs="?")
     stats = sub.add_parser("stats", help="print the funnel: voters reaching each flow step")
     stats.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
+    directory = sub.add_parser("directory", help="the contact directory: list, import a CSV")
+    directory.add_argument("action", choices=["list", "import"])
+    directory.add_argument("file", nargs="?", help="CSV: category, departement, address")
+    roll = sub.add_parser("roll", help="the electoral roll: import a CSV, stats, find a name")
+    roll.add_argument("action", choices=["import", "stats", "find"])
+    roll.add_argument("arg", nargs="?", help='import: the CSV file; find: "SURNAME First name"')
     return parser
 
 
@@ -152,6 +158,61 @@ async def _cmd_stats(services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _cmd_directory(services, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.directory import DirectoryImportError, parse_directory_csv
+
+    if args.action == "import":
+        if not args.file:
+            print("votebot directory import FILE", file=sys.stderr)
+            return 2
+        try:
+            entries = parse_directory_csv(Path(args.file).read_bytes(), services.election)
+        except (OSError, DirectoryImportError) as exc:
+            print(f"votebot: directory not imported, nothing changed:\n{exc}", file=sys.stderr)
+            return 1
+        count = await services.store.directory_replace(entries)
+        print(f"directory replaced: {count} addresses (a running bot reloads it within a minute)")
+    for entry in await services.store.directory_list():
+        print(f"{entry.category}\t{entry.departement or '-'}\t{entry.address}")
+    return 0
+
+
+async def _cmd_roll(services, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot import roll
+
+    store, now = services.store, services.engine.clock()
+    if args.action == "import":
+        if not args.arg:
+            print("votebot roll import FILE", file=sys.stderr)
+            return 2
+        bar = roll.ProgressBar(sys.stderr)
+        try:
+            report = await roll.import_roll(store, args.arg, now, progress=bar)
+        except (OSError, roll.RollImportError) as exc:
+            bar.close()
+            print(
+                f"votebot: roll not imported, the roll in service is unchanged: {exc}",
+                file=sys.stderr,
+            )
+            return 1
+        bar.close()
+        print(roll.format_report(report))
+        return 0
+    if args.action == "stats":
+        print(roll.format_stats(await store.roll_stats(now - timedelta(days=1))))
+        return 0
+    if not args.arg:
+        print('votebot roll find "SURNAME First name"', file=sys.stderr)
+        return 2
+    answer = await roll.find(store, args.arg)
+    print(roll.format_answer(answer))
+    return 0 if answer.status == "found" else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `votebot` and `python -m bot`."""
     args = _parser().parse_args(argv)
@@ -176,5 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chat": _cmd_chat,
         "role": _cmd_role,
         "stats": _cmd_stats,
+        "directory": _cmd_directory,
+        "roll": _cmd_roll,
     }
     return _with_services(settings, election, handlers[command], args)

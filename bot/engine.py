@@ -121,7 +121,7 @@ class Engine:
             conv = Conversation(msg.user_id, "menu", "welcome", {})
         progress = set(await self.store.progress_of(msg.user_id)) if user else set()
         turn = _Turn(msg.user_id, conv.flow, conv.state, dict(conv.data))
-        ctx = self._context(now, user, turn.data, progress)
+        ctx = self._context(now, user, turn.data, progress, msg.user_id)
         before_profile, before_progress = dict(ctx.profile), set(progress)
         await self._dispatch(turn, msg, ctx)
         commit = StepCommit(
@@ -294,7 +294,12 @@ class Engine:
         return callbacks.encode(self.flows.version, reply.flow, reply.state, trigger)
 
     def _context(
-        self, now: datetime, user: User | None, data: dict[str, Any], progress: set[str]
+        self,
+        now: datetime,
+        user: User | None,
+        data: dict[str, Any],
+        progress: set[str],
+        user_id: int | None = None,
     ) -> Context:
         profile = {
             "first_name": user.first_name if user else "",
@@ -303,4 +308,6 @@ class Engine:
             "reminders": user.reminders if user else None,
         }
         phase = self.election.phase(now).value
-        return Context(now=now, phase=phase, profile=profile, data=data, progress=progress)
+        return Context(
+            now=now, phase=phase, profile=profile, data=data, progress=progress, user_id=user_id
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.engine import Route
 from bot.flows import Context, Flows
 from bot.flows.info import INTENT_STEPS
@@ -16,11 +18,26 @@ HUMAN_OFFER = "human.offer"
 class Router:
     """Classifies free text and picks where the voter goes."""
 
-    def __init__(self, flows: Flows, extra_targets: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        flows: Flows,
+        roll_entry: Callable[[str, Context], Awaitable[str | None]] | None = None,
+        directory_entry: Callable[[str, Context], str] | None = None,
+    ) -> None:
         self.flows = flows
-        self.targets = {**INTENT_STEPS, **(extra_targets or {})}
+        self.roll_entry = roll_entry  # a question naming someone → the roll look-up's answer
+        self.directory_entry = directory_entry  # "aesh 93" → the directory's answer
+        self.targets = dict(INTENT_STEPS)
         if "human" in flows:
             self.targets["human_help"] = HUMAN_REQUEST
+
+    async def _refine(self, intent: str, text: str, ctx: Context) -> str | None:
+        """A more precise step for intents that carry data (a name, a category)."""
+        if intent == "check_roll" and self.roll_entry is not None:
+            return await self.roll_entry(text, ctx)
+        if intent == "colleague_missing_contact" and self.directory_entry is not None:
+            return self.directory_entry(text, ctx)
+        return None
 
     def _exists(self, target: str) -> bool:
         flow, _, state = target.partition(".")
@@ -37,6 +54,7 @@ class Router:
             return Route(goto="info.did_you_mean", trigger=f"text:{guess.intent}?")
         if understood:
             ctx.data["misunderstood"] = 0
+            target = await self._refine(guess.intent, text, ctx) or target
             return Route(goto=target, trigger=f"text:{guess.intent}")
         misses = int(ctx.data.get("misunderstood", 0)) + 1
         ctx.data["misunderstood"] = misses

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
 from bot.engine import Engine
 from bot.flows import default_flows, start_step
+from bot.roll import RollLookup
 from bot.routing import Router
 from bot.settings import PARIS, Settings
 from bot.texts import Renderer
@@ -32,17 +34,28 @@ class Services:
     store: Store
     engine: Engine
     renderer: Renderer
+    roll: RollLookup | None = None  # roll look-ups; `roll.entry` for the intent router
 
     @classmethod
     async def open(cls, settings: Settings, election: Election) -> Services:
         """Open the store and build the engine and renderer on it."""
         clock = make_clock(settings)
         store = await open_store(settings.db_path)
+        await store.directory_seed(Directory.from_election(election).entries)
+        directory = Directory(tuple(await store.directory_list()))
+        roll = RollLookup(store, settings.roll_lookups_per_hour)
+        text_handlers = {"roll_lookup": roll, "directory_query": directory_text}
         flows = default_flows()
-        engine = Engine(store, election, flows, clock, router=Router(flows))
+        router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)
+        engine = Engine(store, election, flows, clock, text_handlers=text_handlers, router=router)
         engine.start = start_step
         engine.commands.update({"profil": "profile.category", "progression": "progress.show"})
-        return cls(settings, election, store, engine, Renderer(election, clock))
+        renderer = Renderer(election, clock, directory)
+        return cls(settings, election, store, engine, renderer, roll)
+
+    async def refresh_directory(self) -> None:
+        """Re-read the directory from the store (after `votebot directory import`)."""
+        self.renderer.directory = Directory(tuple(await self.store.directory_list()))
 
     async def close(self) -> None:
         """Release the store."""

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     support_sign_name: bool = Field(False, alias="VOTEBOT_SUPPORT_SIGN_NAME")
     stuck_hours: int = Field(48, ge=1, alias="VOTEBOT_STUCK_HOURS")
     retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
+    roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

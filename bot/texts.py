@@ -18,6 +18,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from bot.directory import Directory
 from bot.election import Election
 from bot.flows import Reply
 
@@ -77,10 +78,17 @@ def tidy(text: str) -> str:
 class Renderer:
     """Renders reply values with the election and the clock as globals."""
 
-    def __init__(self, election: Election, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        election: Election,
+        clock: Callable[[], datetime],
+        directory: Directory | None = None,
+    ) -> None:
         self.env = build_environment()
         self.election = election
         self.clock = clock
+        # The contact directory snapshot (from the store; the configuration's by default).
+        self.directory = directory or Directory.from_election(election)
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
@@ -94,6 +102,7 @@ class Renderer:
             "vote_opens": cal.at(cal.vote_opens),
             "vote_closes": cal.at(cal.vote_closes),
             "vote_opens_has_time": isinstance(cal.vote_opens, datetime),
+            "directory": self.directory,
         }
 
     def text(self, template: str, context: Mapping[str, Any] | None = None) -> str:

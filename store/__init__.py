@@ -7,15 +7,21 @@ from pathlib import Path
 from store.base import Store
 from store.conversations import ConversationQueries
 from store.db import Database
+from store.directory import DirectoryEntry, DirectoryQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
+from store.roll import RollEntry, RollGeneration, RollQueries, RollStats
 from store.support import SupportQueries
 from store.users import UserQueries
 
 __all__ = [
     "Conversation",
+    "DirectoryEntry",
     "ProcessedUpdate",
+    "RollEntry",
+    "RollGeneration",
+    "RollStats",
     "SqliteStore",
     "StepCommit",
     "Store",
@@ -25,7 +31,15 @@ __all__ = [
 ]
 
 
-class SqliteStore(UserQueries, ConversationQueries, RoleQueries, ProgressQueries, SupportQueries):
+class SqliteStore(
+    UserQueries,
+    ConversationQueries,
+    RoleQueries,
+    ProgressQueries,
+    DirectoryQueries,
+    RollQueries,
+    SupportQueries,
+):
     """The SQLite backend: one query mixin per table group, one shared database."""
 
     def __init__(self, db: Database) -> None:

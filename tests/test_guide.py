@@ -203,7 +203,10 @@ async def test_roll_lost_codes_and_progress(driver_at) -> None:
         [
             ("/menu", "Menu"),
             ("Liste électorale", "CSA de proximité de Créteil"),
-            ("n'y figure pas", "electionspro-aesh93@ac-creteil.fr"),
+            ("n'y figure pas", "chef·fe d'établissement"),
+            ("Trouver l'adresse", "catégorie"),
+            ("AESH", "département"),
+            ("Seine-Saint-Denis", "electionspro-aesh93@ac-creteil.fr"),
             ("/menu", "Menu"),
             ("J'ai perdu", "Qu'avez-vous perdu"),
             ("« élections » perdu", "réassort"),
@@ -262,8 +265,23 @@ async def test_free_text_lands_on_the_right_step(driver_at) -> None:
             ("text:comment avoir ma fiche de paie", "questions sur les élections"),
             ("text:blablabla zzz", "Je n'ai pas bien compris"),
             ("text:merci", "Avec plaisir"),
+            ("text:aesh 93", "electionspro-aesh93@ac-creteil.fr"),
+            (
+                "text:adresse pour un prof des écoles du 94",
+                "electionspro-1erdegre94@ac-creteil.fr",
+            ),
         ],
     )
+
+
+async def test_a_question_naming_a_colleague_looks_them_up(driver_at, tmp_path) -> None:
+    from bot.roll import import_roll
+    from tests.test_roll import ROWS, write
+
+    d = await driver_at()
+    await import_roll(d.services.store, write(tmp_path / "roll.csv", ROWS), MOMENTS["activation"])
+    question = "text:est-ce que Mme Lefèvre Anne-Sophie est sur la liste ?"
+    await walk(d, [("/menu", "Menu"), (question, "CSA de proximité")])
 
 
 async def test_two_close_intents_ask_did_you_mean(driver_at) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from bot.flows import (
+    directory,
     human,
     info,
     lost_code,
@@ -106,5 +107,6 @@ def default_flows() -> Flows:
             progress.FLOW,
             info.FLOW,
             human.FLOW,
+            directory.FLOW,
         )
     )

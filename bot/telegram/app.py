@@ -20,6 +20,7 @@ from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram import admin, support
+from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
 VOTER_COMMANDS = ["menu", "progression", "profil", "aide", "start"]  # Telegram's command menu
@@ -74,6 +75,14 @@ def register(app: Application) -> None:
     # Retention: transcripts, closed handoffs and processed updates (VOTEBOT_RETENTION_DAYS).
     if app.job_queue is not None:
         app.job_queue.run_repeating(support.purge_job, interval=3600, first=60, name="purge")
+    # The directory may be replaced by `votebot directory import` while the bot runs.
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            directory_jobs.refresh_directory,
+            interval=directory_jobs.REFRESH_SECONDS,
+            first=directory_jobs.REFRESH_SECONDS,
+            name="directory",
+        )
 
 
 def build_application(

@@ -1,0 +1,259 @@
+"""The electoral roll, imported by generation (swapped in one transaction), and its audit log.
+
+An import writes a new generation in chunks while the previous one stays in service; a
+single small transaction then makes the new generation active. Rows of inactive generations
+(replaced, or left by an interrupted import) are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from store.db import Database
+from store.times import from_db, to_db
+
+ACTIVE = "(SELECT id FROM roll_generations WHERE active = 1)"
+IMPORT_CACHE_KIB = 65536
+_ENTRY = "surname, first_name, ballot, category, departement, establishment, key"
+
+
+@dataclass(frozen=True)
+class RollEntry:
+    """One line of the roll: a person listed for one ballot."""
+
+    surname: str
+    first_name: str
+    ballot: str
+    category: str | None
+    departement: str | None
+    establishment: str | None
+    key: str
+
+
+@dataclass(frozen=True)
+class RollGeneration:
+    """One import of the roll."""
+
+    id: int
+    source: str
+    started_at: datetime
+    completed_at: datetime | None
+    imported: int
+    rejected: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class RollStats:
+    """A summary of the roll in service."""
+
+    generation: RollGeneration | None
+    entries: int
+    people: int
+    by_ballot: dict[str, int]
+    by_category: dict[str, int]
+    by_departement: dict[str, int]
+    lookups: int
+    lookups_found: int
+
+
+# (key, loose, rkey, surname, first_name, ballot, category, departement, establishment)
+RollRow = tuple[str, str, str, str, str, str, str | None, str | None, str | None]
+
+
+def _entry(row: aiosqlite.Row) -> RollEntry:
+    return RollEntry(
+        row["surname"],
+        row["first_name"],
+        row["ballot"],
+        row["category"],
+        row["departement"],
+        row["establishment"],
+        row["key"],
+    )
+
+
+def _generation(row: aiosqlite.Row) -> RollGeneration:
+    done = row["completed_at"]
+    return RollGeneration(
+        id=row["id"],
+        source=row["source"],
+        started_at=from_db(row["started_at"]),
+        completed_at=from_db(done) if done else None,
+        imported=row["imported"],
+        rejected=row["rejected"],
+        active=bool(row["active"]),
+    )
+
+
+class RollQueries:
+    """Reads and writes of the roll tables."""
+
+    db: Database
+
+    # -- import ----------------------------------------------------------------------------
+
+    async def roll_begin(self, source: str, now: datetime) -> int:
+        """Start a new (inactive) generation after clearing leftovers; returns its id.
+
+        Until `roll_end`, this connection uses a bigger page cache and leaves checkpoints
+        for the end: bulk inserts into three indexes are then several times faster.
+        """
+        await self.roll_discard_inactive()
+        await self.db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+        await self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO roll_generations (source, started_at) VALUES (?, ?)",
+                (source, to_db(now)),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def roll_add(self, generation: int, rows: Sequence[RollRow]) -> None:
+        """Add a chunk of rows to a generation being imported (one transaction)."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO roll_entries (generation, key, loose, rkey, surname, first_name, "
+                "ballot, category, departement, establishment) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(generation, *row) for row in rows],
+            )
+
+    async def roll_activate(
+        self, generation: int, imported: int, rejected: int, now: datetime
+    ) -> None:
+        """Put a complete generation in service, in one transaction."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE roll_generations SET active = 0 WHERE active = 1")
+            cursor = await conn.execute(
+                "UPDATE roll_generations SET active = 1, completed_at = ?, imported = ?, "
+                "rejected = ? WHERE id = ? AND completed_at IS NULL",
+                (to_db(now), imported, rejected, generation),
+            )
+            if cursor.rowcount != 1:
+                raise RuntimeError(f"roll generation {generation} is not an import in progress")
+
+    async def roll_end(self) -> None:
+        """After an import (complete or not): drop what is not in service, checkpoint."""
+        await self.roll_discard_inactive()
+        await self.db.conn.execute("PRAGMA cache_size = -2000")
+        await self.db.conn.execute("PRAGMA wal_autocheckpoint = 1000")
+        await self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def roll_discard_inactive(self) -> int:
+        """Delete every generation not in service (replaced or interrupted); returns rows."""
+        rows = await self.db.fetchall("SELECT id FROM roll_generations WHERE active = 0")
+        deleted = 0
+        for row in rows:
+            async with self.db.transaction() as conn:
+                cursor = await conn.execute(
+                    "DELETE FROM roll_entries WHERE generation = ?", (row["id"],)
+                )
+                deleted += max(cursor.rowcount, 0)
+                await conn.execute(
+                    "DELETE FROM roll_generations WHERE id = ? AND active = 0", (row["id"],)
+                )
+        return deleted
+
+    # -- look-ups --------------------------------------------------------------------------
+
+    async def roll_active(self) -> RollGeneration | None:
+        """The generation in service, or None before the first import."""
+        row = await self.db.fetchone("SELECT * FROM roll_generations WHERE active = 1")
+        return _generation(row) if row else None
+
+    async def roll_by_key(self, key: str) -> list[RollEntry]:
+        """Entries of the roll in service whose name key is exactly `key`."""
+        rows = await self.db.conn.execute_fetchall(
+            f"SELECT {_ENTRY} FROM roll_entries WHERE generation = {ACTIVE} AND key = ? LIMIT 50",
+            (key,),
+        )
+        return [_entry(r) for r in rows]
+
+    async def roll_match(self, key: str, loose: str) -> list[RollEntry]:
+        """Entries whose key is `key` or whose letters (sorted, particles kept) are `loose`.
+
+        One round trip, two index probes; the caller tells exact from loose by the key.
+        """
+        rows = await self.db.conn.execute_fetchall(
+            f"SELECT {_ENTRY} FROM roll_entries WHERE generation = {ACTIVE} AND key = ? "
+            f"UNION ALL SELECT {_ENTRY} FROM roll_entries WHERE generation = {ACTIVE} "
+            "AND loose = ? AND key != ? LIMIT 100",
+            (key, loose, key),
+        )
+        return [_entry(r) for r in rows]
+
+    async def roll_near(self, key: str, rkey: str, limit: int = 10) -> list[str]:
+        """The distinct keys next to `key` in key order and to `rkey` in reversed-key order.
+
+        A name one typo away from `key` shares a long prefix with it (typo in the second
+        half) or a long suffix (typo in the first half), so it sorts close to it in one of
+        the two orders: `limit` keys on each side of each order are enough to meet it.
+        One round trip; only the (covering) indexes are read.
+        """
+        parts = []
+        for column in ("key", "rkey"):
+            # Column names come from the fixed pair above, values are parameters.
+            for op, order in ((">=", "ASC"), ("<", "DESC")):
+                parts.append(
+                    f"SELECT * FROM (SELECT DISTINCT {column} AS k, '{column}' AS c "
+                    f"FROM roll_entries WHERE generation = {ACTIVE} AND {column} {op} ? "
+                    f"ORDER BY {column} {order} LIMIT ?)"
+                )
+        rows = await self.db.conn.execute_fetchall(
+            " UNION ALL ".join(parts), (key, limit, key, limit, rkey, limit, rkey, limit)
+        )
+        return [r["k"] if r["c"] == "key" else r["k"][::-1] for r in rows]
+
+    async def roll_stats(self, since: datetime) -> RollStats:
+        """Counts of the roll in service, and look-ups since `since`."""
+        generation = await self.roll_active()
+        where = f"WHERE generation = {ACTIVE}"
+        row = await self.db.fetchone(
+            f"SELECT COUNT(*) AS n, COUNT(DISTINCT key) AS p FROM roll_entries {where}"
+        )
+
+        async def grouped(column: str) -> dict[str, int]:
+            # Column names come from the fixed list below, never from input.
+            rows = await self.db.fetchall(
+                f"SELECT COALESCE({column}, '') AS v, COUNT(*) AS n FROM roll_entries {where} "
+                "GROUP BY v ORDER BY n DESC, v"
+            )
+            return {r["v"]: r["n"] for r in rows}
+
+        looked = await self.db.fetchone(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(found), 0) AS f FROM roll_lookups WHERE at >= ?",
+            (to_db(since),),
+        )
+        return RollStats(
+            generation=generation,
+            entries=row["n"] if row else 0,
+            people=row["p"] if row else 0,
+            by_ballot=await grouped("ballot"),
+            by_category=await grouped("category"),
+            by_departement=await grouped("departement"),
+            lookups=looked["n"] if looked else 0,
+            lookups_found=looked["f"] if looked else 0,
+        )
+
+    # -- audit and rate limit --------------------------------------------------------------
+
+    async def roll_log_lookup(self, user_id: int, now: datetime, found: bool) -> None:
+        """Record that a user looked someone up (the name asked is not kept)."""
+        await self.db.execute(
+            "INSERT INTO roll_lookups (user_id, at, found) VALUES (?, ?, ?)",
+            (user_id, to_db(now), int(found)),
+        )
+
+    async def roll_lookups_since(self, user_id: int, since: datetime) -> list[datetime]:
+        """When a user looked someone up since `since`, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT at FROM roll_lookups WHERE user_id = ? AND at >= ? ORDER BY at",
+            (user_id, to_db(since)),
+        )
+        return [from_db(r["at"]) for r in rows]

@@ -1,0 +1,323 @@
+"""The electoral roll: name matching, name extraction, import (real SQLite files), CLI."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot import roll
+from bot.roll import NameKey, extract_name, find, import_roll, one_typo
+from bot.settings import PARIS
+from store import SqliteStore, open_store
+
+NOW = datetime(2022, 11, 2, 10, 0, tzinfo=PARIS)
+HEADER = "Nom;Prénom;Scrutin;Catégorie;Département;Établissement\n"
+ROWS = [
+    "LEFÈVRE;Anne-Sophie;CSA de proximité de Créteil;AESH;93;Collège Jean Jaurès",
+    "N'DIAYE;Awa;CSA de proximité de Créteil;Premier degré;094;École Pasteur",
+    "DE LA FONTAINE;Jean;CSA de proximité de Créteil;2nd degré;77;Lycée Uruguay",
+    "ŒUVRARD;Cécile;CSA de proximité de Créteil;ATSS;94;Rectorat",
+    "LE GOFF;Yann;CSA de proximité de Créteil;AED;93;Collège Pablo Neruda",
+    "D'ARC;Jeanne;CSA de proximité de Créteil;AED;77;Collège Condorcet",
+    "MARTIN;Lætitia;CSA de proximité de Créteil;AESH;94;École Jules Ferry",
+    "MARTIN;Lætitia;CAP des AESH;AESH;94;École Jules Ferry",
+]
+
+
+def write(path: Path, rows: list[str], header: str = HEADER, **encoding: str) -> Path:
+    text = header + "\n".join(rows) + "\n"
+    path.write_bytes(text.encode(encoding.get("encoding", "utf-8")))
+    return path
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = await open_store(tmp_path / "votebot.sqlite3")
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def loaded(store: SqliteStore, tmp_path: Path) -> SqliteStore:
+    await import_roll(store, write(tmp_path / "roll.csv", ROWS), NOW)
+    return store
+
+
+# -- normalisation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("LEFÈVRE Anne-Sophie", "lefevre anne-sophie"),  # case and accents
+        ("LEFÈVRE Anne-Sophie", "Lefèvre Anne Sophie"),  # hyphen = space
+        ("LEFEVRE ANNE SOPHIE", "Anne-Sophie Lefèvre"),  # surname / first-name order
+        ("N'DIAYE Awa", "Ndiaye Awa"),  # apostrophe inside a name
+        ("N’DIAYE Awa", "n'diaye awa"),  # typographic apostrophe
+        ("ŒUVRARD Cécile", "Oeuvrard Cecile"),  # ligature Œ
+        ("Lætitia Martin", "LAETITIA MARTIN"),  # ligature Æ
+        ("DE LA FONTAINE Jean", "Jean Fontaine"),  # particles de, la
+        ("DU BELLAY Joachim", "Joachim Bellay"),  # particle du
+        ("LE GOFF Yann", "Goff Yann"),  # particle le
+        ("D'ARC Jeanne", "Jeanne Arc"),  # particle d'
+        ("  MARTIN   Paul ", "paul\tmartin"),  # spaces
+        ("LÊ Chloé", "Chloé Le"),  # a "particle" that is the whole surname is kept
+    ],
+)
+def test_names_written_differently_share_the_key(written: str, typed: str) -> None:
+    assert NameKey.of(written).key == NameKey.of(typed).key
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("LE GOFF Yann", "LEGOFF Yann"),  # a particle glued to the name
+        ("D'ARC Jeanne", "Darc Jeanne"),
+        ("MARTIN Anne Sophie", "Martin Annesophie"),  # spaces inside a first name
+    ],
+)
+def test_names_joined_or_split_share_the_loose_key(written: str, typed: str) -> None:
+    assert NameKey.of(written).loose == NameKey.of(typed).loose
+
+
+def test_different_people_do_not_share_a_key() -> None:
+    assert NameKey.of("Martin Anne").key != NameKey.of("Martin Anne-Sophie").key
+    assert NameKey.of("Martin Anne").key != NameKey.of("Martine Anne").key
+
+
+def test_one_typo_is_one_letter_added_missing_wrong_or_swapped() -> None:
+    assert one_typo("lefevre", "lefevbre") and one_typo("lefevre", "lefvre")
+    assert one_typo("lefevre", "lefevra") and one_typo("lefevre", "elfevre")
+    assert not one_typo("lefevre", "lefevre") and not one_typo("lefevre", "lafevra")
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("est-ce que Mme Lefèvre Anne-Sophie est sur la liste ?", "Lefèvre Anne-Sophie"),
+        ("Est-ce que M. N'Diaye Awa figure sur la liste électorale ?", "N'Diaye Awa"),
+        ("ma collègue Jeanne de La Fontaine est-elle inscrite ?", "Jeanne de La Fontaine"),
+        ("Marie Dupont, AESH du 93, est-elle bien inscrite ?", "Marie Dupont"),
+        ("Vérifier Monsieur Le Goff Yann svp", "Le Goff Yann"),
+        ("Lefèvre Anne-Sophie", "Lefèvre Anne-Sophie"),
+        ("est-ce que Lefèvre est inscrite ?", "Lefèvre"),
+        ("est-ce qu'elle est sur la liste ?", None),
+    ],
+)
+def test_the_name_is_extracted_from_a_question(question: str, name: str | None) -> None:
+    assert extract_name(question) == name
+
+
+# -- look-ups ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "anne-sophie lefevre",
+        "LEFEVRE ANNE SOPHIE",
+        "Ndiaye Awa",
+        "jean fontaine",
+        "Jean de la Fontaine",
+        "oeuvrard cecile",
+        "Legoff Yann",
+        "Darc Jeanne",
+    ],
+)
+async def test_found_whatever_the_spelling(loaded: SqliteStore, typed: str) -> None:
+    answer = await find(loaded, typed)
+    assert answer.status == "found", typed
+    assert answer.person is not None and answer.person.ballots
+
+
+async def test_found_lists_every_ballot_of_the_person(loaded: SqliteStore) -> None:
+    answer = await find(loaded, "Laetitia Martin")
+    assert answer.person is not None
+    assert answer.person.ballots == ("CSA de proximité de Créteil", "CAP des AESH")
+    assert not answer.person.homonyms
+
+
+async def test_a_surname_alone_or_a_partial_name_finds_nobody(loaded: SqliteStore) -> None:
+    assert (await find(loaded, "Lefèvre")).status == "need_first_name"
+    assert (await find(loaded, "Lefèvre Anne")).status == "not_found"  # no prefix search
+    assert (await find(loaded, "Lef* Anne-Sophie")).status == "not_found"  # no wildcard
+    assert (await find(loaded, "%")).status == "need_first_name"
+
+
+async def test_one_typo_gives_one_suggestion_two_typos_none(loaded: SqliteStore) -> None:
+    answer = await find(loaded, "Lefebvre Anne-Sophie")
+    assert answer.status == "near_miss" and answer.suggestion is not None
+    assert answer.suggestion.name == "LEFÈVRE Anne-Sophie"
+    assert (await find(loaded, "Lefebvra Anne-Sophie")).status == "not_found"
+
+
+async def test_no_suggestion_when_two_names_are_one_typo_away(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    rows = ["MARTIN;Paul;CSA;;;", "MARTIN;Saul;CSA;;;"]
+    await import_roll(store, write(tmp_path / "r.csv", rows), NOW)
+    assert (await find(store, "Martin Raul")).status == "not_found"
+
+
+async def test_before_any_import_the_roll_is_unavailable(store: SqliteStore) -> None:
+    assert (await find(store, "Lefèvre Anne-Sophie")).status == "unavailable"
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "separator"),
+    [
+        ("utf-8", False, ";"),
+        ("utf-8", True, ";"),
+        ("utf-8", False, ","),
+        ("cp1252", False, ";"),
+        ("cp1252", False, ","),
+    ],
+)
+async def test_import_reads_encodings_and_separators(
+    store: SqliteStore, tmp_path: Path, encoding: str, bom: bool, separator: str
+) -> None:
+    rows = [r.replace(";", separator) for r in ROWS if "Œ" not in r]  # Œ is in cp1252 too
+    rows.append(f"ŒUVRARD{separator}Cécile{separator}CSA de proximité de Créteil")
+    header = HEADER.replace(";", separator)
+    path = tmp_path / "roll.csv"
+    data = (header + "\n".join(rows) + "\r\n").encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    report = await import_roll(store, path, NOW)
+    assert report.imported == len(rows) and report.rejected_count == 0
+    assert report.delimiter == separator
+    assert report.encoding == ("cp1252" if encoding == "cp1252" else "utf-8")
+    answer = await find(store, "Cécile Œuvrard")
+    assert answer.person is not None and answer.person.name == "ŒUVRARD Cécile"
+    answer = await find(store, "lefevre anne sophie")
+    assert answer.person is not None and answer.person.ballots == ("CSA de proximité de Créteil",)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "NOM D'USAGE,PRENOM,SCRUTIN",
+        "Surname,First name,Ballot",
+        "nom de famille,prénom usuel,Libellé du scrutin",
+    ],
+)
+async def test_header_names_are_matched_loosely(
+    store: SqliteStore, tmp_path: Path, header: str
+) -> None:
+    path = write(tmp_path / "r.csv", ["Dupont,Marie,CSA"], header=header + "\n")
+    assert (await import_roll(store, path, NOW)).imported == 1
+    assert (await find(store, "Marie Dupont")).status == "found"
+
+
+async def test_rejected_rows_are_reported_with_line_and_reason(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    rows = [ROWS[0], ";Paul;CSA;;;", "DUPONT;;CSA;;;", "DURAND;Luc;;;;", "123;456;CSA;;;"]
+    report = await import_roll(store, write(tmp_path / "r.csv", rows), NOW)
+    assert report.imported == 1 and report.rejected_count == 4
+    assert report.rejected == [
+        (3, "missing surname"),
+        (4, "missing first name"),
+        (5, "missing ballot"),
+        (6, "a name without letters"),
+    ]
+    text = roll.format_report(report)
+    assert "rows imported: 1" in text and "line 3: missing surname" in text
+
+
+async def test_a_file_without_the_needed_columns_changes_nothing(
+    loaded: SqliteStore, tmp_path: Path
+) -> None:
+    before = await loaded.roll_active()
+    path = write(tmp_path / "bad.csv", ["a;b"], header="Nom;Ville\n")
+    with pytest.raises(roll.RollImportError, match="first_name, ballot"):
+        await import_roll(loaded, path, NOW)
+    assert await loaded.roll_active() == before
+    assert (await find(loaded, "Ndiaye Awa")).status == "found"
+
+
+async def test_an_interrupted_import_leaves_the_old_roll_in_service(
+    loaded: SqliteStore, tmp_path: Path
+) -> None:
+    before = await loaded.roll_active()
+    new_rows = [f"NOUVEAU{i};Nom{i};CSA;;;" for i in range(50)]
+    path = write(tmp_path / "new.csv", new_rows)
+
+    def interrupt(done: int, total: int, rows: int) -> None:
+        if rows >= 10:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the import
+
+    with pytest.raises(KeyboardInterrupt):
+        await import_roll(loaded, path, NOW, progress=interrupt, chunk=10)
+    assert await loaded.roll_active() == before
+    assert (await find(loaded, "Anne-Sophie Lefèvre")).status == "found"
+    assert (await find(loaded, "Nouveau0 Nom0")).status == "not_found"
+    db = sqlite3.connect(tmp_path / "votebot.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM roll_entries").fetchone()[0] == len(ROWS)
+    db.close()
+
+
+async def test_a_killed_import_is_never_served_and_is_cleaned_up(
+    loaded: SqliteStore, tmp_path: Path
+) -> None:
+    # What `kill -9` leaves behind: a generation with rows, never completed.
+    generation = await loaded.roll_begin("killed.csv", NOW)
+    key = NameKey.of("Fantôme Gaspard")
+    await loaded.roll_add(generation, [(key.key, key.loose, key.rkey, "FANTÔME", "Gaspard", "CSA",
+                                       None, None, None)])  # fmt: skip
+    assert (await find(loaded, "Gaspard Fantôme")).status == "not_found"
+    await import_roll(loaded, write(tmp_path / "next.csv", ROWS[:2]), NOW)
+    db = sqlite3.connect(tmp_path / "votebot.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM roll_entries").fetchone()[0] == 2
+    assert db.execute("SELECT COUNT(*) FROM roll_generations").fetchone()[0] == 1
+    db.close()
+
+
+async def test_a_new_import_replaces_the_roll(loaded: SqliteStore, tmp_path: Path) -> None:
+    await import_roll(loaded, write(tmp_path / "next.csv", ["DURAND;Luc;CSA;;;"]), NOW)
+    assert (await find(loaded, "Luc Durand")).status == "found"
+    assert (await find(loaded, "Awa Ndiaye")).status == "not_found"
+    stats = await loaded.roll_stats(NOW)
+    assert stats.entries == 1 and stats.by_ballot == {"CSA": 1}
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def test_cli_roll_import_stats_find(tmp_path: Path) -> None:
+    env = {**os.environ, "VOTEBOT_DB": str(tmp_path / "v.sqlite3")}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+
+    def votebot(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=check,
+        )
+
+    path = write(tmp_path / "roll.csv", [*ROWS, ";x;CSA;;;"])
+    imported = votebot("roll", "import", str(path))
+    assert "rows imported: 8" in imported.stdout and "line 10: missing surname" in imported.stdout
+    assert "100%" in imported.stderr  # the progress bar
+    stats = votebot("roll", "stats").stdout
+    assert "entries: 8" in stats and "CAP des AESH: 1" in stats
+    found = votebot("roll", "find", "anne sophie lefevre").stdout
+    assert "LEFÈVRE Anne-Sophie" in found and "CSA de proximité de Créteil" in found
+    missing = votebot("roll", "find", "Lefèvre", check=False)
+    assert missing.returncode == 1 and "surname and a first name" in missing.stdout
+    assert votebot("roll", "find", "Personne Inconnue", check=False).stdout.strip() == (
+        "not found"
+    )
