@@ -18,11 +18,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot import textfold
 from bot.election import Category, Election
 from bot.flows import Context
 from bot.flows.directory import BY_DEPARTEMENT, CATEGORY, DEPARTEMENT
@@ -131,18 +131,11 @@ _DEPARTEMENT_RE = [
     (dep, re.compile(r"\b(?:" + "|".join(words) + r")\b"))
     for dep, words in _DEPARTEMENT_WORDS.items()
 ]
-_SEPARATORS = re.compile(r"[\s'’ʼ`\-_.,;:!?()/«»\"]+")
-
-
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})  # data: ligatures
 
 
 def fold(text: str) -> str:
-    """Lower case without accents or ligatures; punctuation, hyphens, apostrophes → spaces."""
-    text = text.translate(_LIGATURES)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " " + _SEPARATORS.sub(" ", text).strip() + " "
+    """Folded text (see bot.textfold) padded with spaces, for whole-word matching."""
+    return " " + textfold.fold(text) + " "
 
 
 def _earliest(

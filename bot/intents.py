@@ -10,11 +10,12 @@ The keywords below are matching data, not sentences shown to voters.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 from rapidfuzz import fuzz, process
+
+from bot.textfold import fold
 
 INTENTS = (
     "get_webmel_id",
@@ -723,16 +724,9 @@ _rules(
 )
 
 
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'"})  # data: ligatures
-
-
 def normalise(text: str) -> str:
     """Lower case, no accents or ligatures, SMS spelling expanded, punctuation as spaces."""
-    text = text.lower().translate(_LIGATURES)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    tokens = re.sub(r"[^a-z0-9]+", " ", text).split()
-    return " ".join(t for t in (SMS.get(tok, tok) for tok in tokens) if t)
+    return " ".join(t for t in (SMS.get(tok, tok) for tok in fold(text).split()) if t)
 
 
 @cache
