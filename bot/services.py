@@ -38,6 +38,7 @@ class Services:
         clock = make_clock(settings)
         store = await open_store(settings.db_path)
         engine = Engine(store, election, default_flows(), clock)
+        engine.commands["rappels"] = "reminders.settings"
         return cls(settings, election, store, engine, Renderer(election, clock))
 
     async def close(self) -> None:

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="VOTEBOT_ADMINS")
     now: datetime | None = Field(None, alias="VOTEBOT_NOW")
     log_level: str = Field("INFO", alias="VOTEBOT_LOG_LEVEL")
+    broadcast_rate: float = Field(25.0, alias="VOTEBOT_BROADCAST_RATE", gt=0, le=30)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

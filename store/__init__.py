@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from store.base import Store
+from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQueries, Recipient
 from store.conversations import ConversationQueries
 from store.db import Database
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
@@ -13,8 +14,12 @@ from store.roles import RoleQueries
 from store.users import UserQueries
 
 __all__ = [
+    "Audience",
+    "Broadcast",
+    "BroadcastCounts",
     "Conversation",
     "ProcessedUpdate",
+    "Recipient",
     "SqliteStore",
     "StepCommit",
     "Store",
@@ -24,7 +29,9 @@ __all__ = [
 ]
 
 
-class SqliteStore(UserQueries, ConversationQueries, RoleQueries, ProgressQueries):
+class SqliteStore(
+    UserQueries, ConversationQueries, RoleQueries, ProgressQueries, BroadcastQueries
+):
     """The SQLite backend: one query mixin per table group, one shared database."""
 
     def __init__(self, db: Database) -> None:

@@ -42,25 +42,33 @@ class BotProcess:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
+        # Logs go to a file: an undrained pipe would fill up and block the bot's event loop.
+        self.log_file = (self.workdir / "bot.log").open("a+", encoding="utf-8")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],
             env=self.env,
             cwd=self.workdir,
-            stdout=subprocess.PIPE,
+            stdout=self.log_file,
             stderr=subprocess.STDOUT,
             text=True,
         )
 
+    def _collect(self) -> None:
+        self.log_file.close()
+        self.logs = (self.workdir / "bot.log").read_text(encoding="utf-8")
+
     def kill9(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
-        self.logs += self.proc.communicate(timeout=10)[0]
+        self.proc.wait(timeout=10)
+        self._collect()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.logs += self.proc.communicate(timeout=15)[0]
+                self.proc.wait(timeout=15)
+                self._collect()
             except subprocess.TimeoutExpired:
                 self.kill9()
 

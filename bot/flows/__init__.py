@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import cached_property
 
-from bot.flows import menu, webmel
+from bot.flows import menu, reminders, webmel
 from bot.flows.base import (
     Context,
     Flow,
@@ -68,4 +68,4 @@ class Flows:
 
 def default_flows() -> Flows:
     """The flows the bot ships with."""
-    return Flows((menu.FLOW, webmel.FLOW))
+    return Flows((menu.FLOW, webmel.FLOW, reminders.FLOW))

@@ -16,10 +16,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcast import Broadcaster, Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin
+from bot.telegram import admin, broadcast
 from bot.telegram import handlers as h
 
 NAV_COMMANDS = ["start", "menu", "aide", "help"]
@@ -28,10 +29,16 @@ NAV_COMMANDS = ["start", "menu", "aide", "help"]
 def register(app: Application) -> None:
     """Every handler, in the order it is tried."""
     app.add_handler(TypeHandler(Update, h.guard_private), group=-2)
+    # Text typed in the broadcast composer (/diffusion) stops here; other text goes on.
+    composer_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(composer_text, broadcast.on_draft_text), group=-1)
     app.add_handler(ChatMemberHandler(h.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler(NAV_COMMANDS, h.on_command))
     # Staff commands: role-checked; refused users get the unknown-command answer.
     app.add_handler(CommandHandler("role", admin.on_role))
+    app.add_handler(CommandHandler("diffusion", broadcast.on_compose))
+    app.add_handler(CommandHandler("diffusions", broadcast.on_list))
+    app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, h.on_edited))
     app.add_handler(MessageHandler(filters.COMMAND, h.on_command))
     app.add_handler(CallbackQueryHandler(h.on_button))
@@ -56,8 +63,22 @@ def build_application(
         if "services" not in app.bot_data:
             app.bot_data["services"] = await Services.open(settings, election)
             app.bot_data["owns_services"] = True
+        services = app.bot_data["services"]
+        worker = Broadcaster(
+            services.store,
+            app.bot,
+            Variables(services.renderer, services.election),
+            services.renderer,
+            services.engine.clock,
+            rate=settings.broadcast_rate,
+        )
+        app.bot_data["broadcaster"] = worker
+        worker.start()
 
     async def post_shutdown(app: Application) -> None:
+        worker = app.bot_data.pop("broadcaster", None)
+        if worker is not None:
+            await worker.stop()
         if app.bot_data.pop("owns_services", False):
             await app.bot_data.pop("services").close()
 

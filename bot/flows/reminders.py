@@ -1,0 +1,32 @@
+"""Reminders consent: asked once, changed at any time with /rappels."""
+
+from bot.flows.base import Flow, Step, Transition, set_profile
+
+FLOW = Flow(
+    name="reminders",
+    initial="ask",
+    steps=(
+        # Linked from the welcome/profile flow: asks once, then back to the menu.
+        Step("ask", buttons=("yes", "no")),
+        # /rappels: shows the current choice and lets the voter change it.
+        Step("settings", buttons=("yes", "no")),
+        Step(
+            "on",
+            buttons=("next",),
+            goto={"next": "menu.main"},
+            enter=(set_profile("reminders", True),),
+        ),
+        Step(
+            "off",
+            buttons=("next",),
+            goto={"next": "menu.main"},
+            enter=(set_profile("reminders", False),),
+        ),
+    ),
+    transitions=(
+        Transition("yes", "ask", "on"),
+        Transition("no", "ask", "off"),
+        Transition("yes", "settings", "on"),
+        Transition("no", "settings", "off"),
+    ),
+)
