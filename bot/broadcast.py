@@ -302,6 +302,7 @@ class Broadcaster:
         self._wake = asyncio.Event()
         self._last_progress = 0.0
         self._recovered = False
+        self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -309,13 +310,19 @@ class Broadcaster:
         """Run in the background until `stop`."""
         self._task = asyncio.create_task(self.run(), name="broadcaster")
 
-    async def stop(self) -> None:
-        """Stop the background task (rows in flight stay `sending` only if killed)."""
-        if self._task is not None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop the background task, letting requests in flight finish (up to `grace` s)."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     def wake(self) -> None:
         """Look at the queue now rather than at the next poll."""
@@ -323,7 +330,7 @@ class Broadcaster:
 
     async def run(self) -> None:
         """Forever: work while there is work, otherwise wait for the next poll or a wake."""
-        while True:
+        while not self._stopping:
             try:
                 busy = await self.step()
             except asyncio.CancelledError:
@@ -376,6 +383,8 @@ class Broadcaster:
             return True
         tasks: set[asyncio.Task[None]] = set()
         for row in rows:
+            if self._stopping:
+                break
             await self.pacer.slot(row.user_id)
             await self._inflight.acquire()
             task = asyncio.create_task(self._send_one(b, row))
@@ -423,6 +432,13 @@ class Broadcaster:
                 )
         except TelegramError as exc:
             await store.mark_recipient(b.id, row.user_id, "failed", error=str(exc)[:200])
+        except Exception as exc:  # a bug or an unexpected answer: retried like a network error
+            log.exception("broadcast %s: unexpected error for a recipient", b.id)
+            state = "failed" if attempts >= self.max_attempts else "pending"
+            wait = self.backoff * 2 ** (attempts - 1)
+            await store.mark_recipient(
+                b.id, row.user_id, state, not_before=time.time() + wait, error=type(exc).__name__
+            )
         else:
             await store.mark_recipient(b.id, row.user_id, "sent")
 

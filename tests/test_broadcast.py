@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 from typing import Any
@@ -365,3 +366,32 @@ async def test_server_errors_are_retried_with_backoff_then_given_up(
     counts = await services.store.broadcast_counts(bid)
     assert (counts.sent, counts.failed) == (1, 1)
     assert received(api) == {1: ["x"]}
+
+
+async def test_a_graceful_stop_leaves_nothing_in_flight_and_a_restart_resumes(
+    app: Application, api: FakeBotAPI, services: Services
+) -> None:
+    for uid in range(1, 21):
+        await add_voter(services, uid)
+    bid = await services.store.create_broadcast("x", Audience(), ACTIVATION_NOW, ACTIVATION_NOW)
+    first = worker(services, app, rate=40.0)
+    first.start()
+    while len(api.delivered) < 5:
+        await asyncio.sleep(0.01)
+    await first.stop()
+    counts = await services.store.broadcast_counts(bid)
+    assert counts.sending == 0 and 5 <= counts.sent < 20
+    await worker(services, app).run_until_idle()
+    assert sorted(received(api)) == list(range(1, 21))
+    assert all(len(t) == 1 for t in received(api).values())
+
+
+def test_composer_labels_are_short(services: Services) -> None:
+    from bot.broadcast import audience_choices
+
+    triggers = [(t, None) for t in ("aud_all", "aud_category", "aud_departement", "now", "ok")]
+    for kind in ("category", "departement", "progress"):
+        triggers += [(kind, v) for v in audience_choices(services.election, kind)]
+    for trigger, value in triggers:
+        label = services.renderer.label("broadcast/_buttons.html", trigger, {"value": value})
+        assert label and len(label) <= 48, label
