@@ -39,6 +39,32 @@ def _parser() -> argparse.ArgumentParser:
     roll = sub.add_parser("roll", help="the electoral roll: import a CSV, stats, find a name")
     roll.add_argument("action", choices=["import", "stats", "find"])
     roll.add_argument("arg", nargs="?", help='import: the CSV file; find: "SURNAME First name"')
+    broadcast = sub.add_parser(
+        "broadcast",
+        help="queue a broadcast for the running bot, or list / inspect / cancel broadcasts",
+        description="Without an action: queue a broadcast (--text or --text-file) and print "
+        "its id; the running bot sends it. Actions: list, status ID, cancel ID.",
+    )
+    broadcast.add_argument("action", nargs="?", choices=["list", "status", "cancel"])
+    broadcast.add_argument("id", nargs="?", type=int, help="broadcast id (status, cancel)")
+    text = broadcast.add_mutually_exclusive_group()
+    text.add_argument("--text", help="Telegram HTML; {prenom}, {jours_restants}, {date_cloture}")
+    text.add_argument("--text-file", help="file holding the text (UTF-8)")
+    broadcast.add_argument(
+        "--audience", default="all", help="all | category=X | departement=NN | progress=STEP"
+    )
+    broadcast.add_argument("--at", help="ISO date-time (Europe/Paris if no offset); default now")
+    reminders = sub.add_parser(
+        "reminders",
+        help="review, edit and enable the calendar reminders",
+        description="plan: show the reminders derived from the election calendar; "
+        "enable/disable [KEY...]: schedule them or not; edit KEY: change time, text, audience.",
+    )
+    reminders.add_argument("action", choices=["plan", "enable", "disable", "edit"])
+    reminders.add_argument("keys", nargs="*", help="reminder keys (default: all)")
+    reminders.add_argument("--at", help="edit: new ISO date-time (Europe/Paris if no offset)")
+    reminders.add_argument("--text-file", help="edit: file holding the new text")
+    reminders.add_argument("--audience", help="edit: new audience")
     return parser
 
 
@@ -213,6 +239,104 @@ async def _cmd_roll(services, args: argparse.Namespace) -> int:
     return 0 if answer.status == "found" else 1
 
 
+def _fail(message: str) -> int:
+    print(f"votebot: {message}", file=sys.stderr)
+    return 2
+
+
+def _read_text(args: argparse.Namespace) -> str | None:
+    if args.text_file:
+        with open(args.text_file, encoding="utf-8") as fh:
+            return fh.read().strip()
+    return getattr(args, "text", None)
+
+
+async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
+    from bot.broadcast import check_text, parse_audience, parse_when
+
+    store, now = services.store, services.engine.clock()
+    if args.action == "list":
+        for b in await store.list_broadcasts(limit=50):
+            counts = await store.broadcast_counts(b.id)
+            when = b.send_at.astimezone(services.election.tz).isoformat(timespec="minutes")
+            print(f"{b.id}\t{b.state}\t{when}\t{b.audience}\t{counts.sent}/{counts.total}")
+        return 0
+    if args.action in ("status", "cancel"):
+        if args.id is None:
+            return _fail(f"broadcast {args.action} ID")
+        if args.action == "cancel" and not await store.cancel_broadcast(args.id, now):
+            return _fail(f"broadcast {args.id}: nothing to cancel")
+        b = await store.get_broadcast(args.id)
+        if b is None:
+            return _fail(f"no broadcast {args.id}")
+        c = await store.broadcast_counts(b.id)
+        print(
+            f"broadcast {b.id}: {b.state}, audience {b.audience}, "
+            f"at {b.send_at.astimezone(services.election.tz).isoformat(timespec='minutes')}\n"
+            f"delivered {c.sent}, pending {c.open}, blocked {c.blocked}, failed {c.failed} "
+            f"(recipients {c.total})"
+        )
+        return 0
+    text = _read_text(args)
+    if not text:
+        return _fail("broadcast: --text or --text-file is required")
+    problem = check_text(text)
+    if problem is not None:
+        return _fail(f"broadcast: invalid text: {problem.reason} {problem.detail}".strip())
+    try:
+        audience = parse_audience(args.audience, services.election)
+    except ValueError as exc:
+        return _fail(f"broadcast: --audience: {exc}")
+    at = parse_when(args.at, services.election) if args.at else now
+    if at is None:
+        return _fail(f"broadcast: --at: not a date-time: {args.at!r}")
+    broadcast_id = await store.create_broadcast(text, audience, at, now)
+    print(broadcast_id)
+    return 0
+
+
+async def _cmd_reminders(services, args: argparse.Namespace) -> int:
+    from bot.broadcast import check_text, ensure_plan, parse_audience, parse_when
+
+    store, now, tz = services.store, services.engine.clock(), services.election.tz
+    await ensure_plan(store, services.renderer, services.election, now)
+    plan = {b.plan_key: b for b in await store.planned_reminders()}
+    keys = args.keys or list(plan)
+    unknown = [k for k in keys if k not in plan]
+    if unknown:
+        return _fail(f"reminders: unknown key(s) {unknown} (keys: {', '.join(plan)})")
+    if args.action == "plan":
+        for key in keys:
+            b = plan[key]
+            when = b.send_at.astimezone(tz).isoformat(timespec="minutes")
+            first = b.text.splitlines()[0] if b.text else ""
+            print(f"{key}\t#{b.id}\t{b.state}\t{when}\t{b.audience}\t{first}")
+        return 0
+    if args.action == "edit":
+        if len(keys) != 1 or not args.keys:
+            return _fail("reminders edit KEY [--at ISO] [--text-file F] [--audience A]")
+        text = _read_text(args)
+        if text is not None and (problem := check_text(text)) is not None:
+            return _fail(f"reminders: invalid text: {problem.reason} {problem.detail}".strip())
+        try:
+            audience = parse_audience(args.audience, services.election) if args.audience else None
+        except ValueError as exc:
+            return _fail(f"reminders: --audience: {exc}")
+        at = parse_when(args.at, services.election) if args.at else None
+        if args.at and at is None:
+            return _fail(f"reminders: --at: not a date-time: {args.at!r}")
+        changed = await store.edit_reminder(keys[0], text, audience, at)
+        print(f"edit {keys[0]}: {'done' if changed else 'unchanged (already started?)'}")
+        return 0
+    for key in keys:
+        if args.action == "enable" and plan[key].send_at <= now:
+            print(f"enable {key}: skipped (its time has passed)")
+            continue
+        changed = await store.enable_reminder(key, args.action == "enable")
+        print(f"{args.action} {key}: {'done' if changed else 'unchanged'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `votebot` and `python -m bot`."""
     args = _parser().parse_args(argv)
@@ -239,5 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stats": _cmd_stats,
         "directory": _cmd_directory,
         "roll": _cmd_roll,
+        "broadcast": _cmd_broadcast,
+        "reminders": _cmd_reminders,
     }
     return _with_services(settings, election, handlers[command], args)

@@ -49,7 +49,13 @@ class Services:
         router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)
         engine = Engine(store, election, flows, clock, text_handlers=text_handlers, router=router)
         engine.start = start_step
-        engine.commands.update({"profil": "profile.category", "progression": "progress.show"})
+        engine.commands.update(
+            {
+                "profil": "profile.category",
+                "progression": "progress.show",
+                "rappels": "reminders.settings",
+            }
+        )
         renderer = Renderer(election, clock, directory)
         return cls(settings, election, store, engine, renderer, roll)
 

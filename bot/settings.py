@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     stuck_hours: int = Field(48, ge=1, alias="VOTEBOT_STUCK_HOURS")
     retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
     roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
+    broadcast_rate: float = Field(25.0, alias="VOTEBOT_BROADCAST_RATE", gt=0, le=30)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

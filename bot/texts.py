@@ -65,7 +65,10 @@ def _time_fr(value: datetime) -> str:
     return format_time(value, "H'h'mm", locale="fr_FR")
 
 
-def _datetime_fr(value: datetime, fmt: str = "EEEE d MMMM y, HH:mm") -> str:
+DATETIME_FR = "EEEE d MMMM y 'à' HH:mm"  # data: a CLDR date pattern
+
+
+def _datetime_fr(value: datetime, fmt: str = DATETIME_FR) -> str:
     return format_datetime(value, fmt, locale="fr_FR")
 
 

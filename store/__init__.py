@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from store.base import Store
+from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQueries, Recipient
 from store.conversations import ConversationQueries
 from store.db import Database
 from store.directory import DirectoryEntry, DirectoryQueries
@@ -16,9 +17,13 @@ from store.support import SupportQueries
 from store.users import UserQueries
 
 __all__ = [
+    "Audience",
+    "Broadcast",
+    "BroadcastCounts",
     "Conversation",
     "DirectoryEntry",
     "ProcessedUpdate",
+    "Recipient",
     "RollEntry",
     "RollGeneration",
     "RollStats",
@@ -39,6 +44,7 @@ class SqliteStore(
     DirectoryQueries,
     RollQueries,
     SupportQueries,
+    BroadcastQueries,
 ):
     """The SQLite backend: one query mixin per table group, one shared database."""
 

@@ -14,7 +14,7 @@ from bot.services import Services
 
 async def test_walks_the_webmel_flow_with_numbers(services: Services) -> None:
     out = io.StringIO()
-    script = "6\n1\n2\n1\n1\n1\n"  # passer → webmel → Non → lien → identifiant → noté
+    script = "6\n2\n1\n2\n1\n1\n1\n"  # passer → pas de rappels → webmel → Non → lien → …
     await run_console(services, io.StringIO(script), out)
     text = out.getvalue()
     assert "1. 📧 1. Mon adresse académique" in text
@@ -24,7 +24,7 @@ async def test_walks_the_webmel_flow_with_numbers(services: Services) -> None:
 
 
 async def test_a_second_session_resumes_where_the_first_stopped(services: Services) -> None:
-    await run_console(services, io.StringIO("6\n1\n2\n"), io.StringIO())
+    await run_console(services, io.StringIO("6\n2\n1\n2\n"), io.StringIO())
     out = io.StringIO()
     await run_console(services, io.StringIO(""), out)
     assert "Connaître son identifiant" in out.getvalue()
@@ -36,7 +36,7 @@ def test_votebot_without_token_chats_in_the_terminal_from_a_pipe(tmp_path: Path)
     env["VOTEBOT_DB"] = str(tmp_path / "chat.sqlite3")
     proc = subprocess.run(
         [sys.executable, "-m", "bot"],
-        input="6\n1\n2\n/aide\n",
+        input="6\n2\n1\n2\n/aide\n",
         env=env,
         cwd=tmp_path,
         capture_output=True,

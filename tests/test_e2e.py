@@ -99,18 +99,19 @@ def test_run_serves_the_webmel_flow_survives_kill9_and_ignores_redelivery(
         api.push(api.text_update(VOTER, "/start"))
         api.wait_for(lambda: _replies(api) == 1, timeout=30)
         press("Passer", 2)
-        press("adresse académique", 3)
-        last_press = press("Non", 4)
+        press("Non merci", 3)
+        press("adresse académique", 4)
+        last_press = press("Non", 5)
         assert "Connaître son identifiant" in api.last_message(VOTER)["text"]
         api.wait_for(lambda: _answered(tmp_path, last_press["update_id"]))
 
         bot.kill9()  # mid-flow, no goodbye
         bot.start()
         api.push(dict(last_press))  # Telegram re-delivers an update the dead process held
-        press("Connaître", 5)
+        press("Connaître", 6)
         assert "NUMEN" in api.last_message(VOTER)["text"]
         api.push(api.text_update(VOTER, "/aide"))
-        api.wait_for(lambda: _replies(api) == 7)
+        api.wait_for(lambda: _replies(api) == 8)
     finally:
         bot.stop()
     texts = [c.params["text"] for c in api.sent(VOTER)]

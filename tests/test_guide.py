@@ -127,6 +127,8 @@ async def test_profile_is_asked_once_and_stored(driver_at) -> None:
             ("/start", "quelle est votre catégorie"),
             ("AESH", "Dans quel département"),
             ("93", "Seine-Saint-Denis (93)"),
+            ("Continuer", "rappels"),
+            ("Oui", "Par quelle étape commençons-nous"),
             ("/start", "Par quelle étape commençons-nous"),
             ("/profil", "Catégorie : AESH"),
             ("Premier degré", "Dans quel département"),
@@ -135,7 +137,7 @@ async def test_profile_is_asked_once_and_stored(driver_at) -> None:
     )
     user_id = 1001 if isinstance(d, TelegramDriver) else 0
     user = await d.services.store.get_user(user_id)
-    assert (user.category, user.departement) == ("premier_degre", "93")
+    assert (user.category, user.departement, user.reminders) == ("premier_degre", "93", True)
 
 
 async def test_webmel_flow(driver_at) -> None:

@@ -18,6 +18,7 @@ from bot.flows import (
     portal,
     profile,
     progress,
+    reminders,
     roll,
     secret,
     vote,
@@ -108,5 +109,6 @@ def default_flows() -> Flows:
             info.FLOW,
             human.FLOW,
             directory.FLOW,
+            reminders.FLOW,
         )
     )

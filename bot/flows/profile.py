@@ -14,6 +14,10 @@ def _category_transitions(source: str) -> tuple[Transition, ...]:
     )
 
 
+def _never_asked_about_reminders(ctx: Context) -> bool:
+    return ctx.profile.get("reminders") is None
+
+
 def _welcomed(ctx: Context) -> None:
     ctx.data["welcomed"] = True
 
@@ -22,10 +26,20 @@ FLOW = Flow(
     name="profile",
     initial="category",
     steps=(
-        Step("welcome", buttons=_CATEGORY_BUTTONS, goto={"skip": "menu.main"}, enter=(_welcomed,)),
+        Step(
+            "welcome",
+            buttons=_CATEGORY_BUTTONS,
+            goto={"skip": "reminders.ask"},
+            enter=(_welcomed,),
+        ),
         Step("category", buttons=_CATEGORY_BUTTONS, goto={"skip": "menu.main"}),
         Step("departement", buttons=_DEPT_BUTTONS, columns=3),
-        Step("saved", buttons=("edit",)),
+        Step(
+            "saved",
+            buttons=("reminders", "edit"),
+            goto={"reminders": "reminders.ask"},
+            show={"reminders": _never_asked_about_reminders},
+        ),
     ),
     transitions=(
         *_category_transitions("welcome"),

@@ -16,10 +16,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcast import Broadcaster, Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, support
+from bot.telegram import admin, broadcast, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
@@ -28,42 +29,53 @@ NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression"]
 
 
 def register(app: Application) -> None:
-    """Every handler, in the order it is tried."""
+    """Every handler, in the order it is tried.
+
+    Groups run in order; within a group the first matching handler runs. -7..-6: the staff
+    group; -5: private chats only; -4: /oubli and relay to support during a handoff; -3: text
+    typed in the broadcast composer; 0: voters (commands, buttons, text, anything else).
+    """
     # Support staff group (VOTEBOT_SUPPORT_CHAT): only support members are heard there; these
     # run before guard_private and every one of them stops the update.
     staff = support.setup(app.bot_data)
     staff_or_private = staff | filters.ChatType.PRIVATE
-    app.add_handler(TypeHandler(Update, support.guard_staff), group=-4)
+    app.add_handler(TypeHandler(Update, support.guard_staff), group=-7)
     for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
-        app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-3)
+        app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-6)
     for name, callback in (
         ("stats", support.on_stats),
         ("bloques", support.on_stuck),
         ("voir", support.on_view),
     ):
         app.add_handler(
-            CommandHandler(name, support.stops(callback), filters=staff_or_private), group=-3
+            CommandHandler(name, support.stops(callback), filters=staff_or_private), group=-6
         )
     app.add_handler(
         CallbackQueryHandler(support.stops(support.on_open_button), pattern=support.OPEN_PREFIX),
-        group=-3,
+        group=-6,
     )
-    app.add_handler(MessageHandler(staff, support.stops(support.on_staff_message)), group=-3)
-    app.add_handler(TypeHandler(Update, support.ignore_staff_chat), group=-3)
-    app.add_handler(TypeHandler(Update, h.guard_private), group=-2)
+    app.add_handler(MessageHandler(staff, support.stops(support.on_staff_message)), group=-6)
+    app.add_handler(TypeHandler(Update, support.ignore_staff_chat), group=-6)
+    app.add_handler(TypeHandler(Update, h.guard_private), group=-5)
     # Voters: /oubli, then relay to support while a handoff is open (the bot stays quiet).
-    app.add_handler(CommandHandler("oubli", support.stops(support.on_forget)), group=-1)
+    app.add_handler(CommandHandler("oubli", support.stops(support.on_forget)), group=-4)
     app.add_handler(
         CallbackQueryHandler(
             support.stops(support.on_forget_button), pattern=support.FORGET_PREFIX
         ),
-        group=-1,
+        group=-4,
     )
-    app.add_handler(TypeHandler(Update, support.relay_voter), group=-1)
+    app.add_handler(TypeHandler(Update, support.relay_voter), group=-4)
+    # Text typed in the broadcast composer (/diffusion) stops here; other text goes on.
+    composer_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(composer_text, broadcast.on_draft_text), group=-3)
     app.add_handler(ChatMemberHandler(h.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CommandHandler(NAV_COMMANDS, h.on_command))
     # Staff commands: role-checked; refused users get the unknown-command answer.
     app.add_handler(CommandHandler("role", admin.on_role))
+    app.add_handler(CommandHandler("diffusion", broadcast.on_compose))
+    app.add_handler(CommandHandler("diffusions", broadcast.on_list))
+    app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, h.on_edited))
     app.add_handler(MessageHandler(filters.COMMAND, h.on_command))
     app.add_handler(CallbackQueryHandler(h.on_button))
@@ -72,11 +84,10 @@ def register(app: Application) -> None:
     app.add_error_handler(h.on_error)
     # Front-end effects a flow step can request (Step.effect): name → async (update, context).
     app.bot_data["effects"] = {"handoff": support.on_handoff}
-    # Retention: transcripts, closed handoffs and processed updates (VOTEBOT_RETENTION_DAYS).
     if app.job_queue is not None:
+        # Retention: transcripts, closed handoffs, processed updates (VOTEBOT_RETENTION_DAYS).
         app.job_queue.run_repeating(support.purge_job, interval=3600, first=60, name="purge")
-    # The directory may be replaced by `votebot directory import` while the bot runs.
-    if app.job_queue is not None:
+        # The directory may be replaced by `votebot directory import` while the bot runs.
         app.job_queue.run_repeating(
             directory_jobs.refresh_directory,
             interval=directory_jobs.REFRESH_SECONDS,
@@ -106,8 +117,22 @@ def build_application(
                 for name in VOTER_COMMANDS
             ]
         )
+        services = app.bot_data["services"]
+        worker = Broadcaster(
+            services.store,
+            app.bot,
+            Variables(services.renderer, services.election),
+            services.renderer,
+            services.engine.clock,
+            rate=settings.broadcast_rate,
+        )
+        app.bot_data["broadcaster"] = worker
+        worker.start()
 
     async def post_shutdown(app: Application) -> None:
+        worker = app.bot_data.pop("broadcaster", None)
+        if worker is not None:
+            await worker.stop()
         if app.bot_data.pop("owns_services", False):
             await app.bot_data.pop("services").close()
 

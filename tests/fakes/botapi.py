@@ -6,6 +6,7 @@ import itertools
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,51 @@ class Call:
 
 
 Fault = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]] | None]
+SENDS = frozenset({"sendMessage", "editMessageText"})
+
+
+class RateLimit:
+    """Telegram's flood limits: 429 beyond `per_second` sends overall or 1 per chat per second."""
+
+    def __init__(self, per_second: int = 30, per_chat: float = 1.0, retry_after: int = 1) -> None:
+        self.per_second = per_second
+        self.per_chat = per_chat
+        self.retry_after = retry_after
+        self.rejected = 0
+        self._recent: deque[float] = deque()
+        self._last: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def check(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """A 429 answer if this call goes over a limit, else None (and the call is counted)."""
+        if method not in SENDS:
+            return None
+        chat = int(params.get("chat_id") or 0)
+        with self._lock:
+            now = time.monotonic()
+            while self._recent and now - self._recent[0] >= 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.per_second or now - self._last.get(chat, -1e9) < (
+                self.per_chat
+            ):
+                self.rejected += 1
+                return 429, {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {self.retry_after}",
+                    "parameters": {"retry_after": self.retry_after},
+                }
+            self._recent.append(now)
+            self._last[chat] = now
+        return None
 
 
 class FakeBotAPI:
     """Telegram's side of the conversation, shared by the in-process and HTTP fakes."""
 
-    def __init__(self) -> None:
+    def __init__(self, rate_limit: RateLimit | None = None) -> None:
+        self.rate_limit = rate_limit  # optional: enforce Telegram's flood limits with 429s
+        self.delivered: list[Call] = []  # sendMessage calls answered 200, oldest first
         self.calls: list[Call] = []
         self.errors: list[str] = []
         self.updates: list[dict[str, Any]] = []
@@ -86,18 +126,27 @@ class FakeBotAPI:
                 "error_code": 403,
                 "description": "Forbidden: bot was blocked by the user",
             }
+        if self.rate_limit is not None:
+            limited = self.rate_limit.check(method, params)
+            if limited is not None:
+                return limited
         serve = getattr(self, f"_{method}", None)
         if serve is None:
             self.errors.append(f"unexpected method {method}")
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         try:
-            return 200, {"ok": True, "result": serve(params)}
+            result = serve(params)
         except Refused as refused:
             return refused.code, {
                 "ok": False,
                 "error_code": refused.code,
                 "description": refused.description,
             }
+        if method == "sendMessage":
+            with self._cond:
+                self.delivered.append(Call(method, params))
+                self._cond.notify_all()
+        return 200, {"ok": True, "result": result}
 
     def _check(self, method: str, params: dict[str, Any]) -> str | None:
         spec = SPEC.get(method)

@@ -1,0 +1,33 @@
+"""Reminders consent: asked once, changed at any time with /rappels."""
+
+from bot.flows.base import Flow, Step, Transition, set_profile
+from bot.flows.menu import PROCEDURES
+
+FLOW = Flow(
+    name="reminders",
+    initial="ask",
+    steps=(
+        # Linked from the welcome/profile flow: asks once; the answer comes with the menu.
+        Step("ask", buttons=("yes", "no")),
+        # /rappels: shows the current choice and lets the voter change it.
+        Step("settings", buttons=("yes", "no")),
+        Step(
+            "on",
+            buttons=tuple(PROCEDURES),
+            goto=PROCEDURES,
+            enter=(set_profile("reminders", True),),
+        ),
+        Step(
+            "off",
+            buttons=tuple(PROCEDURES),
+            goto=PROCEDURES,
+            enter=(set_profile("reminders", False),),
+        ),
+    ),
+    transitions=(
+        Transition("yes", "ask", "on"),
+        Transition("no", "ask", "off"),
+        Transition("yes", "settings", "on"),
+        Transition("no", "settings", "off"),
+    ),
+)
