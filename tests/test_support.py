@@ -456,3 +456,24 @@ async def test_photos_and_long_texts_are_relayed_both_ways(voter: Chat, api: Fak
         if c.method == "copyMessage"
     ]
     assert copies == [(SUPPORT_CHAT, thread), (VOTER, None)]
+
+
+async def test_a_secret_pasted_during_a_handoff_is_deleted_and_never_reaches_staff(
+    voter: Chat, api: FakeBotAPI, services: Services
+) -> None:
+    await ask_for_a_person(voter)
+    await voter.say("Bonjour, j'ai un souci")
+    (thread,) = topics(api)
+    await voter.say("mon numen 24E1701234ABC")
+    photo = api.text_update(VOTER, "ignored")
+    del photo["message"]["text"]
+    photo["message"]["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    photo["message"]["caption"] = "code X7k#pL9q!"
+    await voter.feed(photo)
+    assert [c.method for c in api.calls].count("deleteMessage") == 2
+    assert "copyMessage" not in [c.method for c in api.calls]
+    staff_side = "\n".join(in_thread(api, thread))
+    assert "1701234" not in staff_side and "X7k#" not in staff_side
+    assert "[secret removed]" in staff_side
+    assert sum("effacé" in t for t in voter.texts()) == 2
+    assert rows_mentioning(services.settings.db_path, "1701234") == {}

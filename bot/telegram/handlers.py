@@ -79,7 +79,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _process(update, context, "button", query.data or "")
 
 
-async def _delete_secret(update: Update) -> bool:
+async def delete_secret(update: Update) -> bool:
     """Delete a message holding a NUMEN, password or vote code; True if it held one."""
     message = update.effective_message
     if message is None or not has_secret(message.text or message.caption or ""):
@@ -95,7 +95,7 @@ async def _delete_secret(update: Update) -> bool:
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hands free text to the engine; secrets are deleted first, never passed on."""
     text = update.message.text if update.message else ""
-    if await _delete_secret(update):
+    if await delete_secret(update):
         await _process(update, context, "secret", "deleted")
         return
     if len(text or "") >= MAX_TEXT:
@@ -106,7 +106,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explains that edited messages are not re-read (and deletes one holding a secret)."""
-    if await _delete_secret(update):
+    if await delete_secret(update):
         await _process(update, context, "secret", "deleted")
         return
     await _process(update, context, "unsupported", "edited")
@@ -114,7 +114,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answers photos, stickers, voice and the like with a short explanation."""
-    if await _delete_secret(update):  # a caption can hold a secret too
+    if await delete_secret(update):  # a caption can hold a secret too
         await _process(update, context, "secret", "deleted")
         return
     await _process(update, context, "unsupported", "media")

@@ -290,18 +290,24 @@ async def relay_voter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return  # the bot answers the command or button as usual
     if message is None:  # an edited message: not re-read, not relayed
         raise ApplicationHandlerStop
+    secret = await h.delete_secret(update)
+    if secret:  # deleted from the voter's chat; staff get the text without it, never a copy
+        notice = services.renderer.text("common/secret_removed.html", {"deleted": True})
+        await context.bot.send_message(user.id, notice)
     async with services.engine.lock(user.id):  # one topic even for messages sent together
-        await _relay(context, user.id, message)
+        await _relay(context, user.id, message, secret)
     raise ApplicationHandlerStop
 
 
-async def _relay(context: ContextTypes.DEFAULT_TYPE, user_id: int, message: Message) -> None:
+async def _relay(
+    context: ContextTypes.DEFAULT_TYPE, user_id: int, message: Message, secret: bool = False
+) -> None:
     services = h.services_of(context)
     handoff = await services.store.open_handoff_of(user_id)
     chat_id = _support_chat(context)
     if handoff is None or chat_id is None:
         return
-    text = message.text
+    text = (message.text or message.caption or "") if secret else message.text
     limit: _Limiter = context.bot_data["relay_limit"]
     if not limit.limiter.allow(user_id, _now(services)):
         if user_id not in limit.warned:
