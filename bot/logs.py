@@ -27,13 +27,14 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, token: str | None) -> None:
-    """Log to stderr at `level`; HTTP client logs (which show request URLs) only on warnings."""
+def configure_logging(level: str, token: str | None, *secrets: str | None) -> None:
+    """Log to stderr at `level`; HTTP client logs (which show request URLs) only on warnings.
+    The token and any other `secrets` (the webhook secret) are masked."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactFilter([token] if token else []))
+    handler.addFilter(RedactFilter([s for s in (token, *secrets) if s]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "transitions"):
+    for noisy in ("httpx", "httpcore", "transitions", "tornado.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Chat, ChatMember, Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.engine import Incoming, Kind
 from bot.services import Services
-from bot.telegram.send import send_replies
+from bot.telegram.send import Undelivered, send_replies
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
@@ -49,9 +51,22 @@ async def _process(
         if outcome.duplicate:
             log.info("update %s already answered, ignored", update.update_id)
             return
-        sent = await send_replies(
-            services, context.bot, update.effective_chat.id, outcome.replies, edit=edit
-        )
+        partial: dict[int, int] = context.application.bot_data.setdefault("partly_sent", {})
+        try:
+            sent = await send_replies(
+                services,
+                context.bot,
+                update.effective_chat.id,
+                outcome.replies,
+                edit=edit,
+                skip=partial.pop(update.update_id, 0),
+            )
+        except Undelivered as exc:
+            # Left unconfirmed: the replies are sent again when the update comes back.
+            log.warning("update %s: Telegram unreachable, replies kept", update.update_id)
+            partial[update.update_id] = exc.sent
+            context.application.bot_data.setdefault("unsent_updates", set()).add(update.update_id)
+            return
         if sent:
             await services.engine.replied(update.update_id)
         for effect in outcome.effects:
@@ -71,7 +86,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Acknowledges a button press and hands it to the engine."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    with contextlib.suppress(TelegramError):  # only stops the spinner; too old after a restart
+        await query.answer()
     await _process(update, context, "button", query.data or "")
 
 
