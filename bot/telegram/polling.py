@@ -28,9 +28,13 @@ UNSENT = "unsent_updates"  # bot_data key: ids whose replies could not be delive
 class Poller:
     """Fetches updates, hands each to the Application, and confirms only finished ones."""
 
-    def __init__(self, app: Application, limit: int = 100) -> None:
+    def __init__(
+        self, app: Application, limit: int = 100, timeout: int = POLL_TIMEOUT, idle: float = 0
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
+        self.idle = idle  # pause after an empty answer (0: Telegram's long poll is the pause)
         self.highest = -1  # the newest update id ever taken
         self.pending: set[int] = set()  # taken, not finished (or finished but unsent)
         self.retry: dict[int, float] = {}  # unsent update id → when to handle it again
@@ -54,7 +58,7 @@ class Poller:
                 updates = await self.app.bot.get_updates(
                     offset=self.offset,
                     limit=self.limit,
-                    timeout=POLL_TIMEOUT,
+                    timeout=self.timeout,
                     allowed_updates=Update.ALL_TYPES,
                 )
                 delay = 1.0
@@ -68,7 +72,9 @@ class Poller:
                 await _sleep(stop, delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            if not self._dispatch(updates) and updates:
+            if not updates:
+                await asyncio.sleep(self.idle)
+            elif not self._dispatch(updates):
                 # Only updates already in hand came back: wait for one to finish.
                 self.progress.clear()
                 with contextlib.suppress(TimeoutError):

@@ -21,6 +21,7 @@ T = TypeVar("T")
 ATTEMPTS = 5  # tries per Bot API call before the replies are left for redelivery
 BACKOFF = 0.5  # seconds before the 2nd try, doubled each time (with jitter)
 MAX_RETRY_AFTER = 30.0  # a longer 429 wait is not waited for here: redelivery will do
+_sleep = asyncio.sleep  # replaced in tests
 
 
 class Undelivered(Exception):
@@ -45,13 +46,13 @@ async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
             if attempt == ATTEMPTS - 1 or seconds > MAX_RETRY_AFTER:
                 raise
             log.info("Telegram asks to wait %.0f s (429)", seconds)
-            await asyncio.sleep(seconds)
+            await _sleep(seconds)
         except NetworkError as exc:  # includes TimedOut and 5xx answers
             if attempt == ATTEMPTS - 1:
                 raise
             wait = BACKOFF * 2**attempt * random.uniform(0.8, 1.2)
             log.info("Bot API call failed (%s), retry in %.1f s", exc, wait)
-            await asyncio.sleep(wait)
+            await _sleep(wait)
     raise AssertionError("unreachable")
 
 

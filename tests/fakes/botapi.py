@@ -37,6 +37,12 @@ class Call:
 
 
 Fault = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]] | None]
+TIMEOUT = 0  # a fault status meaning "no answer in time": the client sees a time-out
+
+
+def check_call(method: str, params: dict[str, Any]) -> str | None:
+    """What is wrong with a call according to the Bot API specification, or None."""
+    return FakeBotAPI._check(method, params)
 
 
 class FakeBotAPI:
@@ -81,7 +87,8 @@ class FakeBotAPI:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         return 200, {"ok": True, "result": serve(params)}
 
-    def _check(self, method: str, params: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _check(method: str, params: dict[str, Any]) -> str | None:
         spec = SPEC.get(method)
         if spec is None:
             return f"{method}: not a Bot API method"

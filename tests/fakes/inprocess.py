@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.botapi import TIMEOUT, FakeBotAPI
 
 
 class FakeRequest(BaseRequest):
@@ -32,6 +33,8 @@ class FakeRequest(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = _plain(request_data.parameters) if request_data else {}
         status, body = self.api.handle(name, params)
+        if status == TIMEOUT:
+            raise TimedOut("fake time-out")
         return status, json.dumps(body).encode()
 
 
