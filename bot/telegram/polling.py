@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds Telegram holds an empty getUpdates
 RETRY_UNSENT_AFTER = 2.0  # seconds before an update whose replies failed is handled again
+READ_MARGIN = 10  # seconds allowed on top of the long-poll time-out
+ALL_TYPES = list(Update.ALL_TYPES)
 MAX_ATTEMPTS = 20  # then the update is confirmed anyway (logged): Telegram stays unreachable
 UNSENT = "unsent_updates"  # bot_data key: ids whose replies could not be delivered
 
@@ -55,12 +57,7 @@ class Poller:
         delay = 1.0
         while not stop.is_set():
             try:
-                updates = await self.app.bot.get_updates(
-                    offset=self.offset,
-                    limit=self.limit,
-                    timeout=self.timeout,
-                    allowed_updates=Update.ALL_TYPES,
-                )
+                updates = await self._fetch()
                 delay = 1.0
             except RetryAfter as exc:
                 await _sleep(stop, _seconds(exc.retry_after))
@@ -85,19 +82,31 @@ class Poller:
             with contextlib.suppress(TelegramError):
                 await self.app.bot.get_updates(offset=self.offset, limit=1, timeout=0)
 
-    def _dispatch(self, updates: list[Update]) -> bool:
+    async def _fetch(self) -> list[dict]:
+        """One getUpdates call, as plain JSON: updates in flight come back until confirmed,
+        so only fresh ones are turned into `Update` objects (in `_dispatch`)."""
+        params = {"limit": self.limit, "timeout": self.timeout, "allowed_updates": ALL_TYPES}
+        if self.offset is not None:
+            params["offset"] = self.offset
+        # Bot.get_updates would parse every returned update each time; `_post` is the same
+        # call without the parsing (PTB's do_api_request refuses known methods).
+        return await self.app.bot._post(  # type: ignore[no-any-return]
+            "getUpdates", params, read_timeout=self.timeout + READ_MARGIN
+        )
+
+    def _dispatch(self, updates: list[dict]) -> bool:
         """Start handling the updates not taken yet (or due again); True if any."""
         loop = asyncio.get_running_loop()
         started = False
-        for update in updates:
-            uid = update.update_id
+        for raw in updates:
+            uid = raw["update_id"]
             due = self.retry.get(uid)
             if uid <= self.highest and (due is None or due > loop.time()):
                 continue
             self.retry.pop(uid, None)
             self.highest = max(self.highest, uid)
             self.pending.add(uid)
-            task = asyncio.create_task(self._handle(update))
+            task = asyncio.create_task(self._handle(Update.de_json(raw, self.app.bot)))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
             started = True
