@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -15,6 +16,7 @@ from bot.telegram.send import Undelivered, send_replies
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
+_background: set[asyncio.Task[None]] = set()  # fire-and-forget calls, kept alive until done
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -86,9 +88,17 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Acknowledges a button press and hands it to the engine."""
     query = update.callback_query
     assert query is not None
-    with contextlib.suppress(TelegramError):  # only stops the spinner; too old after a restart
-        await query.answer()
+    # Only stops the button's spinner: done alongside, so a slow or failing Bot API call
+    # (or a query too old after a restart) neither delays nor blocks the answer.
+    task = asyncio.create_task(_stop_spinner(query))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
     await _process(update, context, "button", query.data or "")
+
+
+async def _stop_spinner(query) -> None:
+    with contextlib.suppress(TelegramError):
+        await query.answer()
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,16 +12,20 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.telegram.send import with_retry
+
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds Telegram holds an empty getUpdates
 RETRY_UNSENT_AFTER = 2.0  # seconds before an update whose replies failed is handled again
-READ_MARGIN = 10  # seconds allowed on top of the long-poll time-out
+FIRST_RETRY = 0.25  # seconds before polling again after a failed getUpdates (then doubled)
+READ_MARGIN = 5  # seconds allowed on top of the long-poll time-out
 ALL_TYPES = list(Update.ALL_TYPES)
 MAX_ATTEMPTS = 20  # then the update is confirmed anyway (logged): Telegram stays unreachable
 UNSENT = "unsent_updates"  # bot_data key: ids whose replies could not be delivered
@@ -54,23 +58,23 @@ class Poller:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then wait for the updates in flight and confirm them."""
-        delay = 1.0
+        delay = FIRST_RETRY
         while not stop.is_set():
             try:
                 updates = await self._fetch()
-                delay = 1.0
+                delay = FIRST_RETRY
             except RetryAfter as exc:
                 await _sleep(stop, _seconds(exc.retry_after))
                 continue
             except (InvalidToken, Conflict):
                 raise
             except (NetworkError, TelegramError) as exc:
-                log.warning("getUpdates failed (%s), retrying in %.0f s", exc, delay)
+                log.warning("getUpdates failed (%s), retrying in %.2f s", exc, delay)
                 await _sleep(stop, delay)
                 delay = min(delay * 2, 30.0)
                 continue
             if not updates:
-                await asyncio.sleep(self.idle)
+                await asyncio.sleep(self.idle if not self.pending else max(self.idle, 0.1))
             elif not self._dispatch(updates):
                 # Only updates already in hand came back: wait for one to finish.
                 self.progress.clear()
@@ -85,13 +89,16 @@ class Poller:
     async def _fetch(self) -> list[dict]:
         """One getUpdates call, as plain JSON: updates in flight come back until confirmed,
         so only fresh ones are turned into `Update` objects (in `_dispatch`)."""
-        params = {"limit": self.limit, "timeout": self.timeout, "allowed_updates": ALL_TYPES}
+        # While updates are in hand, poll without waiting: a hung connection is then noticed
+        # after READ_MARGIN seconds instead of a whole long poll.
+        timeout = 0 if self.pending else self.timeout
+        params = {"limit": self.limit, "timeout": timeout, "allowed_updates": ALL_TYPES}
         if self.offset is not None:
             params["offset"] = self.offset
         # Bot.get_updates would parse every returned update each time; `_post` is the same
         # call without the parsing (PTB's do_api_request refuses known methods).
         return await self.app.bot._post(  # type: ignore[no-any-return]
-            "getUpdates", params, read_timeout=self.timeout + READ_MARGIN
+            "getUpdates", params, read_timeout=timeout + READ_MARGIN
         )
 
     def _dispatch(self, updates: list[dict]) -> bool:
@@ -153,7 +160,7 @@ async def serve(app: Application) -> None:
     try:
         if app.post_init:
             await app.post_init(app)
-        await app.bot.delete_webhook(drop_pending_updates=False)
+        await with_retry(partial(app.bot.delete_webhook, drop_pending_updates=False))
         await app.start()
         log.info("polling for updates")
         await Poller(app).run(stop)
