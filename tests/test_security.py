@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.flows import default_flows
-from bot.logs import configure_logging
+from bot.logs import NOISY, configure_logging
 from bot.telegram.polling import Poller
 from store import Conversation, StepCommit
 from tests.conftest import ACTIVATION_NOW, TOKEN, Chat
@@ -103,7 +103,7 @@ async def test_forged_staff_buttons_are_refused(chat: Chat) -> None:
     services = chat.app.bot_data["services"]
     version = services.engine.flows.version
     await chat.say("/start")
-    for command in sorted(staff_commands(chat.app)) + ["admin", "support", "broadcast"]:
+    for command in [*sorted(staff_commands(chat.app)), "admin", "support", "broadcast"]:
         for data in (
             f"{version}|{command}|{command}|add",
             f"{version}|{command}|list|{VOTER}",
@@ -143,6 +143,7 @@ async def test_pasted_secrets_reach_neither_logs_nor_database_nor_replies(chat: 
 
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in NOISY}
     configure_logging("DEBUG", TOKEN)  # the production set-up, at its most verbose
     keep = Keep()
     for f in root.handlers[0].filters:
@@ -180,6 +181,8 @@ async def test_pasted_secrets_reach_neither_logs_nor_database_nor_replies(chat: 
         await chat.app.stop()
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     logs = "\n".join(
         logging.Formatter().format(r) for r in records if r.name.split(".")[0] != "tests"
     )
