@@ -58,6 +58,7 @@ class FakeBotAPI:
         self._message_ids = itertools.count(1000)
         self._cond = threading.Condition()
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.webhook: dict[str, Any] | None = None  # setWebhook parameters, while set
 
     # -- what the bot sees -----------------------------------------------------------------
 
@@ -109,6 +110,11 @@ class FakeBotAPI:
         return BOT_USER
 
     def _deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    def _setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = params
         return True
 
     def _setMyCommands(self, params: dict[str, Any]) -> bool:
