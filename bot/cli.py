@@ -19,7 +19,13 @@ def _parser() -> argparse.ArgumentParser:
         "Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat.",
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="serve voters on Telegram (long polling)")
+    run = sub.add_parser("run", help="serve voters on Telegram (long polling, or a webhook)")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="receive updates at this public https URL instead of polling "
+        "(needs VOTEBOT_WEBHOOK_SECRET)",
+    )
     sub.add_parser("chat", help="chat with the bot in this terminal (stdin/stdout)")
     diagram = sub.add_parser("diagram", help="print a flow as a Mermaid diagram")
     diagram.add_argument("flow", help="flow name, e.g. webmel")
@@ -76,7 +82,8 @@ def _startup(env_file: str | None = ".env") -> tuple[Settings, Election]:
     except (SettingsError, ConfigError) as exc:
         print(f"votebot: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level, settings.token)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    configure_logging(settings.log_level, settings.token, secret)
     return settings, election
 
 
@@ -353,6 +360,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+        webhook = getattr(args, "webhook", None)
+        if webhook:
+            if not settings.webhook_secret:
+                print(
+                    "votebot: configuration error: VOTEBOT_WEBHOOK_SECRET: required by "
+                    "'run --webhook'",
+                    file=sys.stderr,
+                )
+                return 2
+            from bot.telegram.app import run_webhook
+
+            run_webhook(settings, election, webhook)
+            return 0
         from bot.telegram.app import run_polling
 
         run_polling(settings, election)

@@ -32,13 +32,26 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, token: str | None) -> None:
-    """Log to stderr at `level`; HTTP client logs (which show request URLs) only on warnings."""
+NOISY = (
+    "httpx",
+    "httpcore",
+    "transitions",
+    "tornado.access",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+)
+
+
+def configure_logging(level: str, token: str | None, *secrets: str | None) -> None:
+    """Log to stderr at `level`; HTTP client logs (which show request URLs) only on warnings.
+    The token and any other `secrets` (the webhook secret) are masked."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactFilter([token] if token else []))
+    handler.addFilter(RedactFilter([s for s in (token, *secrets) if s]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "transitions"):
+    # httpx logs request URLs (with the token); PTB's bot loggers log every call's parameters
+    # and results at DEBUG, i.e. what voters typed (a pasted NUMEN or password): never shown.
+    for noisy in NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
     roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
     broadcast_rate: float = Field(25.0, alias="VOTEBOT_BROADCAST_RATE", gt=0, le=30)
+    webhook_secret: SecretStr | None = Field(None, alias="VOTEBOT_WEBHOOK_SECRET")
+    webhook_listen: str = Field("127.0.0.1", alias="VOTEBOT_WEBHOOK_LISTEN")
+    webhook_port: int = Field(8443, alias="VOTEBOT_WEBHOOK_PORT", ge=1, le=65535)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
@@ -47,6 +50,17 @@ class Settings(BaseSettings):
         head, _, tail = text.partition(":")
         if not head.isdigit() or not tail:
             raise ValueError("expected the form <digits>:<secret> given by @BotFather")
+        return text
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = str(value)
+        allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        if not 16 <= len(text) <= 256 or set(text) - allowed:
+            raise ValueError("expected 16-256 characters among A-Z, a-z, 0-9, _ and -")
         return text
 
     @field_validator("telegram_api_base_url")
@@ -106,6 +120,6 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
         message = str(err["msg"]).removeprefix("Value error, ")
         shown = err.get("input")
-        if alias == "TELEGRAM_BOT_TOKEN":
+        if alias in ("TELEGRAM_BOT_TOKEN", "VOTEBOT_WEBHOOK_SECRET"):
             shown = "***"
         raise SettingsError(f"{alias or field}: {message} (got {shown!r})") from None

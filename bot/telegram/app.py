@@ -24,8 +24,9 @@ from bot.telegram import admin, broadcast, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
-VOTER_COMMANDS = ["menu", "progression", "profil", "aide", "start"]  # Telegram's command menu
-NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression"]
+# Telegram's command menu (labels in common/commands.html)
+VOTER_COMMANDS = ["menu", "progression", "profil", "rappels", "aide", "start"]
+NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression", "rappels"]
 
 
 def register(app: Application) -> None:
@@ -161,6 +162,26 @@ def build_application(
 
 
 def run_polling(settings: Settings, election: Election) -> None:
-    """Serve voters by long polling until interrupted."""
+    """Serve voters by long polling until interrupted (updates confirmed once handled)."""
+    import asyncio
+
+    from bot.telegram.polling import serve
+
     app = build_application(settings, election)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve(app))
+
+
+def run_webhook(settings: Settings, election: Election, url: str) -> None:
+    """Serve voters from Telegram's webhook calls to `url` (checked with the secret token)."""
+    from urllib.parse import urlsplit
+
+    assert settings.webhook_secret, "VOTEBOT_WEBHOOK_SECRET is required in webhook mode"
+    app = build_application(settings, election)
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlsplit(url).path.lstrip("/"),
+        webhook_url=url,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        allowed_updates=Update.ALL_TYPES,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from telegram import Chat, ChatMember, Update
@@ -12,10 +14,11 @@ from bot.engine import Incoming, Kind
 from bot.redact import has_secret
 from bot.services import Services
 from bot.support import record_turn
-from bot.telegram.send import send_replies
+from bot.telegram.send import Undelivered, send_replies
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
+_background: set[asyncio.Task[None]] = set()  # fire-and-forget calls, kept alive until done
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -53,9 +56,22 @@ async def _process(
             log.info("update %s already answered, ignored", update.update_id)
             return
         await record_turn(services, msg, outcome)  # transcript for support, secrets removed
-        sent = await send_replies(
-            services, context.bot, update.effective_chat.id, outcome.replies, edit=edit
-        )
+        partial: dict[int, int] = context.application.bot_data.setdefault("partly_sent", {})
+        try:
+            sent = await send_replies(
+                services,
+                context.bot,
+                update.effective_chat.id,
+                outcome.replies,
+                edit=edit,
+                skip=partial.pop(update.update_id, 0),
+            )
+        except Undelivered as exc:
+            # Left unconfirmed: the replies are sent again when the update comes back.
+            log.warning("update %s: Telegram unreachable, replies kept", update.update_id)
+            partial[update.update_id] = exc.sent
+            context.application.bot_data.setdefault("unsent_updates", set()).add(update.update_id)
+            return
         if sent:
             await services.engine.replied(update.update_id)
         for effect in outcome.effects:
@@ -75,7 +91,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Acknowledges a button press and hands it to the engine."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
+    # Only stops the button's spinner: done alongside, so a slow or failing Bot API call
+    # (or a query too old after a restart) neither delays nor blocks the answer.
+    task = asyncio.create_task(_stop_spinner(query))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
     await _process(update, context, "button", query.data or "")
 
 
@@ -90,6 +110,11 @@ async def delete_secret(update: Update) -> bool:
         log.warning("could not delete a message holding a secret in chat %s", message.chat_id)
         return True
     return True
+
+
+async def _stop_spinner(query) -> None:
+    with contextlib.suppress(TelegramError):
+        await query.answer()
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -85,6 +85,14 @@ class RateLimit:
         return None
 
 
+TIMEOUT = 0  # a fault status meaning "no answer in time": the client sees a time-out
+
+
+def check_call(method: str, params: dict[str, Any]) -> str | None:
+    """What is wrong with a call according to the Bot API specification, or None."""
+    return FakeBotAPI._check(method, params)
+
+
 class FakeBotAPI:
     """Telegram's side of the conversation, shared by the in-process and HTTP fakes."""
 
@@ -103,6 +111,7 @@ class FakeBotAPI:
         # Forum topics of supergroups: chat id → thread id → {"name", "closed"}.
         self.topics: dict[int, dict[int, dict[str, Any]]] = {}
         self.photos: list[bytes] = []  # uploaded photos (sendPhoto), oldest first
+        self.webhook: dict[str, Any] | None = None  # setWebhook parameters, while set
 
     # -- what the bot sees -----------------------------------------------------------------
 
@@ -148,7 +157,8 @@ class FakeBotAPI:
                 self._cond.notify_all()
         return 200, {"ok": True, "result": result}
 
-    def _check(self, method: str, params: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _check(method: str, params: dict[str, Any]) -> str | None:
         spec = SPEC.get(method)
         if spec is None:
             return f"{method}: not a Bot API method"
@@ -169,6 +179,11 @@ class FakeBotAPI:
         return BOT_USER
 
     def _deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    def _setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = params
         return True
 
     def _setMyCommands(self, params: dict[str, Any]) -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.botapi import TIMEOUT, FakeBotAPI
 
 
 class FakeRequest(BaseRequest):
@@ -38,6 +39,8 @@ class FakeRequest(BaseRequest):
                 if name == "sendPhoto":
                     self.api.photos.append(bytes(content))
         status, body = self.api.handle(name, params)
+        if status == TIMEOUT:
+            raise TimedOut("fake time-out")
         return status, json.dumps(body).encode()
 
 

@@ -1,0 +1,181 @@
+"""Bot API faults (5xx, time-outs, 429): retried sends, updates confirmed only when answered.
+
+The fast version of bench/fault_test.py: the real Application and the confirming poller on the
+in-process fake Bot API, which fails a random 10 % of calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from bot.telegram import polling, send
+from tests.conftest import Chat
+from tests.fakes.botapi import TIMEOUT, FakeBotAPI, button_data
+
+WALK = ["adresse académique", "Non", "Connaître", "obtenu", "noté"]
+
+
+class Faults:
+    """Fails a share of the calls with 500, 502, a time-out or 429 retry_after=1."""
+
+    def __init__(self, rate: float, seed: int = 7, methods: set[str] | None = None) -> None:
+        self.rng = random.Random(seed)
+        self.rate = rate
+        self.methods = methods
+        self.failed: set[int] = set()  # id() of the params of calls that were not served
+        self.kinds: dict[str, int] = {}
+
+    def __call__(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        if self.methods is not None and method not in self.methods:
+            return None
+        if self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(["500", "502", "timeout", "429"])
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        self.failed.add(id(params))
+        if kind == "timeout":
+            return TIMEOUT, {}
+        if kind == "429":
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
+        return int(kind), {"ok": False, "error_code": int(kind), "description": "Server error"}
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff and retry_after waits, recorded instead of slept."""
+    recorded: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        recorded.append(seconds)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(send, "_sleep", no_wait)
+    monkeypatch.setattr(polling, "RETRY_UNSENT_AFTER", 0.0)
+    return recorded
+
+
+async def test_with_retry_retries_5xx_and_timeouts_and_honours_retry_after(
+    waits: list[float],
+) -> None:
+    errors = [NetworkError("Bad Gateway"), TimedOut(), RetryAfter(3)]
+
+    async def flaky() -> str:
+        if errors:
+            raise errors.pop(0)
+        return "ok"
+
+    assert await send.with_retry(flaky) == "ok"
+    assert len(waits) == 3 and waits[2] == 3  # the 429 wait is exactly retry_after
+
+
+async def test_with_retry_gives_up_after_bounded_attempts_and_never_retries_400(
+    waits: list[float],
+) -> None:
+    calls = 0
+
+    async def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise NetworkError("Internal Server Error")
+
+    with pytest.raises(NetworkError):
+        await send.with_retry(down)
+    assert calls == send.ATTEMPTS and waits == sorted(waits)  # growing backoff
+
+    async def bad() -> None:
+        raise BadRequest("Bad Request: message text is empty")
+
+    waits.clear()
+    with pytest.raises(BadRequest):
+        await send.with_retry(bad)
+    assert waits == []
+
+
+def _delivered(api: FakeBotAPI, faults: Faults, chat_id: int) -> list[dict[str, Any]]:
+    """Messages that really reached the voter (sent or edited), oldest first."""
+    return [c.params for c in api.sent(chat_id) if id(c.params) not in faults.failed]
+
+
+async def test_voters_finish_the_walk_under_10_percent_faults_with_nothing_confusing(
+    chat: Chat, api: FakeBotAPI, waits: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    faults = Faults(0.10)
+    api.fault = faults
+    voters = [Chat(chat.app, api, user_id=2000 + i) for i in range(12)]
+    unsent: set[int] = chat.app.bot_data.setdefault(polling.UNSENT, set())
+
+    async def deliver(voter: Chat, update: dict[str, Any]) -> None:
+        await voter.feed(update)
+        while update["update_id"] in unsent:  # Telegram re-delivers the unconfirmed update
+            unsent.discard(update["update_id"])
+            await voter.feed(update)
+
+    async def walk(voter: Chat) -> None:
+        await deliver(voter, api.text_update(voter.user_id, "/menu"))
+        for label in WALK:
+            message = voter.last
+            await deliver(
+                voter, api.press_update(voter.user_id, message, button_data(message, label))
+            )
+
+    with caplog.at_level(logging.WARNING):
+        await asyncio.gather(*(walk(v) for v in voters))
+    assert sum(faults.kinds.values()) >= 5, faults.kinds
+    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    for voter in voters:
+        assert "Étape 1 terminée" in voter.last["text"]
+        texts = [p["text"] for p in _delivered(api, faults, voter.user_id)]
+        assert error_text not in texts
+        # One answer per update: a welcome message, then one edit per press.
+        assert len(texts) == 1 + len(WALK), texts
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_poller_confirms_an_update_only_after_its_replies_got_through(
+    chat: Chat, api: FakeBotAPI, waits: list[float]
+) -> None:
+    failing = {"on": True}
+
+    def fault(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        if method == "sendMessage" and failing["on"]:
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return None
+
+    api.fault = fault
+    await chat.app.start()
+    poller = polling.Poller(chat.app, timeout=0, idle=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(poller.run(stop))
+    try:
+        update = api.push(api.text_update(chat.user_id, "/start"))
+        api.push(api.text_update(3001, "/start"))  # another voter, in the same outage
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if len([c for c in api.calls if c.method == "sendMessage"]) >= 20:
+                break
+        assert poller.offset is not None and poller.offset <= update["update_id"]
+        assert any(u["update_id"] == update["update_id"] for u in api.updates)
+        failing["on"] = False  # Telegram is back
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if not poller.pending:
+                break
+        assert not poller.pending
+    finally:
+        stop.set()
+        await task
+        await chat.app.stop()
+    assert api.updates == []  # both confirmed by the final offset
+    served = [c for c in api.calls if c.method == "sendMessage"][-2:]
+    assert {int(c.params["chat_id"]) for c in served} == {chat.user_id, 3001}
