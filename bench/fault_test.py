@@ -21,7 +21,7 @@ from typing import Any
 from bench.checks import audit
 from bench.fakeapi import AsyncFakeBotAPI
 from bench.harness import TOKEN, BotProcess, Voters, seeded_copy
-from tests.fakes.botapi import TIMEOUT
+from tests.fakes.botapi import fault_answer
 
 ERROR_PHRASE = "problème technique"  # bot/templates/common/error.html
 
@@ -33,16 +33,7 @@ def faults(rate: float, seed: int):
         if rng.random() >= rate:
             return None
         kind = rng.choice(["500", "502", "503", "timeout", "429"])
-        if kind == "timeout":
-            return TIMEOUT, {}
-        if kind == "429":
-            return 429, {
-                "ok": False,
-                "error_code": 429,
-                "description": "Too Many Requests: retry after 1",
-                "parameters": {"retry_after": 1},
-            }
-        return int(kind), {"ok": False, "error_code": int(kind), "description": "Server Error"}
+        return fault_answer(kind)
 
     return fault
 

@@ -80,6 +80,7 @@ class Engine:
         clock: Callable[[], datetime],
         text_handlers: Mapping[str, TextHandler] | None = None,
         router: Router | None = None,
+        features: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.election = election
@@ -87,6 +88,7 @@ class Engine:
         self.clock = clock
         self.text_handlers = dict(text_handlers or {})
         self.router = router
+        self.features = features  # optional services on in this deployment (e.g. "support")
         self.commands: dict[str, str] = {}  # extra /commands → "flow" or "flow.state"
         self.start: Callable[[Context], str] = lambda ctx: "menu.welcome"
         self._locks: dict[int, asyncio.Lock] = {}
@@ -309,5 +311,11 @@ class Engine:
         }
         phase = self.election.phase(now).value
         return Context(
-            now=now, phase=phase, profile=profile, data=data, progress=progress, user_id=user_id
+            now=now,
+            phase=phase,
+            profile=profile,
+            data=data,
+            progress=progress,
+            user_id=user_id,
+            features=self.features,
         )

@@ -13,6 +13,7 @@ MISUNDERSTOOD_BEFORE_OFFER = 3
 # Steps of other features, used when those flows are installed.
 HUMAN_REQUEST = "human.requested"
 HUMAN_OFFER = "human.offer"
+HUMAN_UNAVAILABLE = "human.unavailable"
 
 
 class Router:
@@ -28,11 +29,11 @@ class Router:
         self.roll_entry = roll_entry  # a question naming someone → the roll look-up's answer
         self.directory_entry = directory_entry  # "aesh 93" → the directory's answer
         self.targets = dict(INTENT_STEPS)
-        if "human" in flows:
-            self.targets["human_help"] = HUMAN_REQUEST
 
     async def _refine(self, intent: str, text: str, ctx: Context) -> str | None:
         """A more precise step for intents that carry data (a name, a category)."""
+        if intent == "human_help" and self._exists(HUMAN_REQUEST):
+            return HUMAN_REQUEST if "support" in ctx.features else HUMAN_UNAVAILABLE
         if intent == "check_roll" and self.roll_entry is not None:
             return await self.roll_entry(text, ctx)
         if intent == "colleague_missing_contact" and self.directory_entry is not None:
@@ -58,7 +59,8 @@ class Router:
             return Route(goto=target, trigger=f"text:{guess.intent}")
         misses = int(ctx.data.get("misunderstood", 0)) + 1
         ctx.data["misunderstood"] = misses
-        if misses >= MISUNDERSTOOD_BEFORE_OFFER and self._exists(HUMAN_OFFER):
+        support = "support" in ctx.features and self._exists(HUMAN_OFFER)
+        if misses >= MISUNDERSTOOD_BEFORE_OFFER and support:
             ctx.data["misunderstood"] = 0
             return Route(goto=HUMAN_OFFER, trigger="text:misunderstood")
         if guess.intent == "out_of_scope" and guess.confidence > 0:

@@ -47,7 +47,16 @@ class Services:
         text_handlers = {"roll_lookup": roll, "directory_query": directory_text}
         flows = default_flows()
         router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)
-        engine = Engine(store, election, flows, clock, text_handlers=text_handlers, router=router)
+        features = frozenset({"support"} if settings.support_chat else ())
+        engine = Engine(
+            store,
+            election,
+            flows,
+            clock,
+            text_handlers=text_handlers,
+            router=router,
+            features=features,
+        )
         engine.start = start_step
         engine.commands.update(
             {

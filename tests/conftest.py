@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +21,24 @@ from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.inprocess import FakeRequest
 
 TOKEN = "123456:TEST-secret-token"
+
+
+def votebot_cli(
+    cwd: Path, env: dict[str, str], *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `votebot` command line (`python -m bot ARGS`) in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=check,
+    )
+
+
 # Account activation is open, voting not yet (creteil-2022 calendar).
 ACTIVATION_NOW = datetime(2022, 11, 2, 10, 0, tzinfo=PARIS)
 

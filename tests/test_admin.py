@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import Chat
+from tests.conftest import Chat, votebot_cli
 
 ADMIN = 42  # VOTEBOT_ADMINS in the test settings
 
@@ -39,16 +37,7 @@ def test_cli_role_add_list_remove(tmp_path: Path) -> None:
     env = {**os.environ, "VOTEBOT_DB": str(tmp_path / "v.sqlite3"), "VOTEBOT_ADMINS": "9"}
 
     def votebot(*args: str) -> str:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        return proc.stdout
+        return votebot_cli(tmp_path, env, *args).stdout
 
     assert "done" in votebot("role", "add", "77", "support")
     listing = votebot("role", "list")

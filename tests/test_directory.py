@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from bot.directory import (
 from bot.flows import Context
 from bot.telegram.directory import refresh_directory
 from store import DirectoryEntry
-from tests.conftest import ACTIVATION_NOW, Chat
+from tests.conftest import ACTIVATION_NOW, Chat, votebot_cli
 
 # (category button, département button or None, free text, address) for the nine addresses
 NINE = [
@@ -165,14 +164,7 @@ def test_cli_directory_list_and_import(tmp_path: Path) -> None:
     env = {**os.environ, "VOTEBOT_DB": str(tmp_path / "v.sqlite3")}
 
     def votebot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return votebot_cli(tmp_path, env, *args, check=False)
 
     listing = votebot("directory", "list").stdout
     assert listing.count("@ac-creteil.fr") == 9  # seeded from the configuration

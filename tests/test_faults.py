@@ -16,7 +16,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.telegram import polling, send
 from tests.conftest import Chat
-from tests.fakes.botapi import TIMEOUT, FakeBotAPI, button_data
+from tests.fakes.botapi import FakeBotAPI, button_data, fault_answer
 
 WALK = ["adresse académique", "Non", "Connaître", "obtenu", "noté"]
 
@@ -39,16 +39,7 @@ class Faults:
         kind = self.rng.choice(["500", "502", "timeout", "429"])
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
         self.failed.add(id(params))
-        if kind == "timeout":
-            return TIMEOUT, {}
-        if kind == "429":
-            return 429, {
-                "ok": False,
-                "error_code": 429,
-                "description": "Too Many Requests: retry after 1",
-                "parameters": {"retry_after": 1},
-            }
-        return int(kind), {"ok": False, "error_code": int(kind), "description": "Server error"}
+        return fault_answer(kind)
 
 
 @pytest.fixture

@@ -87,12 +87,13 @@ async def driver_at(request, tmp_path, election: Election):
     """A factory: a driver (Telegram or terminal) with the clock at a named moment."""
     opened: list = []
 
-    async def make(moment: str = "activation") -> Driver:
+    async def make(moment: str = "activation", support: bool = False) -> Driver:
         settings = load_settings(
             None,
             TELEGRAM_BOT_TOKEN=TOKEN,
             VOTEBOT_DB=str(tmp_path / f"{moment}.sqlite3"),
             VOTEBOT_NOW=MOMENTS[moment].isoformat(),
+            VOTEBOT_SUPPORT_CHAT="-1009999" if support else "",
         )
         services = await Services.open(settings, election)
         opened.append(services)
@@ -313,7 +314,7 @@ async def test_a_pasted_numen_is_deleted_and_kept_nowhere(driver_at, tmp_path, c
 
 
 async def test_three_misunderstood_messages_offer_a_person(driver_at) -> None:
-    d = await driver_at()
+    d = await driver_at(support=True)
     await walk(
         d,
         [
@@ -326,8 +327,17 @@ async def test_three_misunderstood_messages_offer_a_person(driver_at) -> None:
 
 
 async def test_asking_for_a_person_in_free_text_requests_a_handoff(driver_at) -> None:
-    d = await driver_at()
+    d = await driver_at(support=True)
     await walk(d, [("/menu", "Menu"), ("text:je veux parler à un humain", "")])
     user_id = 1001 if isinstance(d, TelegramDriver) else 0
     conv = await d.services.store.load_conversation(user_id)
     assert (conv.flow, conv.state) == ("human", "requested")
+
+
+async def test_without_a_staff_group_nobody_is_promised(driver_at) -> None:
+    d = await driver_at()
+    await walk(d, [("/menu", "Menu")])
+    assert "Parler à quelqu'un" not in d.text()
+    await walk(d, [("text:je veux parler à un humain", "personne de l'équipe d'assistance")])
+    for text in ("zorglub", "wxcv bnn", "qsdf ghj"):
+        await walk(d, [(f"text:{text}", "pas bien compris")])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from bot import roll
 from bot.roll import NameKey, extract_name, find, import_roll, one_typo
 from bot.settings import PARIS
 from store import SqliteStore, open_store
+from tests.conftest import votebot_cli
 
 NOW = datetime(2022, 11, 2, 10, 0, tzinfo=PARIS)
 HEADER = "Nom;Prénom;Scrutin;Catégorie;Département;Établissement\n"
@@ -298,15 +298,7 @@ def test_cli_roll_import_stats_find(tmp_path: Path) -> None:
     env.pop("TELEGRAM_BOT_TOKEN", None)
 
     def votebot(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=check,
-        )
+        return votebot_cli(tmp_path, env, *args, check=check)
 
     path = write(tmp_path / "roll.csv", [*ROWS, ";x;CSA;;;"])
     imported = votebot("roll", "import", str(path))

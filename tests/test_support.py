@@ -6,8 +6,6 @@ import asyncio
 import itertools
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ from bot.settings import Settings, load_settings
 from bot.telegram.app import build_application
 from store import Conversation, StepCommit, TransitionEvent
 from store.support import TranscriptLine
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat
+from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, votebot_cli
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.inprocess import FakeRequest
 
@@ -336,15 +334,7 @@ def test_cli_stats_prints_the_funnel_and_csv(tmp_path: Path, settings: Settings)
     }
 
     def votebot(*args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "stats", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
+        return votebot_cli(tmp_path, env, "stats", *args).stdout
 
     assert "webmel,enter_numen,2,2" in votebot("--csv").splitlines()
     table = votebot()

@@ -22,6 +22,7 @@ class Context:
     profile: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     progress: set[str] = field(default_factory=set)
+    features: frozenset[str] = frozenset()  # optional services switched on (e.g. "support")
     user_id: int | None = None  # who is asking (rate limits, audit); None in pure tests
 
 

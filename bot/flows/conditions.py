@@ -48,3 +48,13 @@ def done(item: str) -> Condition:
 
     condition.__name__ = f"done_{item}"
     return condition
+
+
+def feature(name: str) -> Condition:
+    """True when an optional service is switched on in this deployment."""
+
+    def condition(ctx: Context) -> bool:
+        return name in ctx.features
+
+    condition.__name__ = f"feature_{name}"
+    return condition

@@ -5,6 +5,9 @@ a forum topic of the staff group once the voter has written something.
 """
 
 from bot.flows.base import Flow, Step, Transition
+from bot.flows.conditions import feature
+
+SUPPORT = feature("support")  # VOTEBOT_SUPPORT_CHAT is set
 
 FLOW = Flow(
     name="human",
@@ -12,6 +15,11 @@ FLOW = Flow(
     steps=(
         Step("offer", buttons=("yes", "no"), goto={"no": "menu.main"}),
         Step("requested", effect="handoff"),
+        # No staff group in this deployment: say so, and where else to turn.
+        Step("unavailable", buttons=("menu_back",), goto={"menu_back": "menu.main"}),
     ),
-    transitions=(Transition("yes", "offer", "requested"),),
+    transitions=(
+        Transition("yes", "offer", "requested", conditions=(SUPPORT,)),
+        Transition("yes", "offer", "unavailable"),
+    ),
 )

@@ -1,7 +1,7 @@
 """Answers to free questions that are not procedures, and the router's own steps."""
 
 from bot.flows.base import Condition, Context, Flow, Step
-from bot.flows.menu import PROCEDURES
+from bot.flows.menu import PROCEDURES, PROCEDURES_SHOW
 
 # Where each intent leads (the router's targets), also offered as "did you mean…?" buttons.
 INTENT_STEPS = {
@@ -25,6 +25,7 @@ INTENT_STEPS = {
     "greeting": "info.greeting",
     "thanks": "info.thanks",
     "out_of_scope": "info.out_of_scope",
+    "human_help": "human.offer",
 }
 
 
@@ -43,10 +44,10 @@ FLOW = Flow(
         Step("dates", buttons=("vote",), goto={"vote": "vote"}),
         Step("who_can_vote", buttons=("roll",), goto={"roll": "roll"}),
         Step("ballots", buttons=("vote",), goto={"vote": "vote"}),
-        Step("greeting", buttons=tuple(PROCEDURES), goto=PROCEDURES),
+        Step("greeting", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
         Step("thanks", buttons=()),
         Step("out_of_scope", buttons=()),
-        Step("fallback", buttons=tuple(PROCEDURES), goto=PROCEDURES),
+        Step("fallback", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
         Step(
             "did_you_mean",
             buttons=tuple(INTENT_STEPS),

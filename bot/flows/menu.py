@@ -1,6 +1,7 @@
 """The main menu: where every procedure starts."""
 
 from bot.flows.base import Flow, Step
+from bot.flows.conditions import feature
 
 PROCEDURES = {
     "webmel": "webmel",
@@ -14,6 +15,8 @@ PROCEDURES = {
     "profile": "profile.category",
     "human": "human.requested",
 }
+# Buttons shown only in some deployments (every step listing PROCEDURES uses this).
+PROCEDURES_SHOW = {"human": feature("support")}
 LOST = {
     "lost_password": "lost_password",
     "lost_code": "lost_code",
@@ -24,8 +27,8 @@ FLOW = Flow(
     name="menu",
     initial="main",
     steps=(
-        Step("welcome", buttons=tuple(PROCEDURES), goto=PROCEDURES),
-        Step("main", buttons=tuple(PROCEDURES), goto=PROCEDURES),
+        Step("welcome", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
+        Step("main", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
         Step("lost", buttons=(*LOST, "menu_back"), goto={**LOST, "menu_back": "menu.main"}),
     ),
 )

@@ -1,7 +1,7 @@
 """Reminders consent: asked once, changed at any time with /rappels."""
 
 from bot.flows.base import Flow, Step, Transition, set_profile
-from bot.flows.menu import PROCEDURES
+from bot.flows.menu import PROCEDURES, PROCEDURES_SHOW
 
 FLOW = Flow(
     name="reminders",
@@ -15,12 +15,14 @@ FLOW = Flow(
             "on",
             buttons=tuple(PROCEDURES),
             goto=PROCEDURES,
+            show=PROCEDURES_SHOW,
             enter=(set_profile("reminders", True),),
         ),
         Step(
             "off",
             buttons=tuple(PROCEDURES),
             goto=PROCEDURES,
+            show=PROCEDURES_SHOW,
             enter=(set_profile("reminders", False),),
         ),
     ),

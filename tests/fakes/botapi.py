@@ -32,6 +32,26 @@ class Refused(Exception):
         self.description, self.code = description, code
 
 
+TIMEOUT = 0  # a fault status meaning "no answer in time": the client sees a time-out
+
+
+def api_error(code: int, description: str, retry_after: int | None = None) -> tuple[int, dict]:
+    """A Bot API error answer: (HTTP status, JSON body), with `retry_after` for a 429."""
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return code, body
+
+
+def fault_answer(kind: str) -> tuple[int, dict[str, Any]]:
+    """The answer of an injected fault: "timeout", "429" (retry after 1 s) or a 5xx code."""
+    if kind == "timeout":
+        return TIMEOUT, {}
+    if kind == "429":
+        return api_error(429, "Too Many Requests: retry after 1", retry_after=1)
+    return api_error(int(kind), "Server error")
+
+
 class UnexpectedCall(AssertionError):
     """The bot called a method the fake does not serve, or with wrong parameters."""
 
@@ -74,18 +94,11 @@ class RateLimit:
                 self.per_chat
             ):
                 self.rejected += 1
-                return 429, {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": f"Too Many Requests: retry after {self.retry_after}",
-                    "parameters": {"retry_after": self.retry_after},
-                }
+                description = f"Too Many Requests: retry after {self.retry_after}"
+                return api_error(429, description, retry_after=self.retry_after)
             self._recent.append(now)
             self._last[chat] = now
         return None
-
-
-TIMEOUT = 0  # a fault status meaning "no answer in time": the client sees a time-out
 
 
 def check_call(method: str, params: dict[str, Any]) -> str | None:
@@ -120,7 +133,7 @@ class FakeBotAPI:
         problem = self._check(method, params)
         if problem:
             self.errors.append(problem)
-            return 400, {"ok": False, "error_code": 400, "description": problem}
+            return api_error(400, problem)
         with self._cond:
             self.calls.append(Call(method, params))
             self._cond.notify_all()
@@ -130,11 +143,7 @@ class FakeBotAPI:
                 return injected
         chat_id = params.get("chat_id")
         if chat_id is not None and int(chat_id) in self.blocked:
-            return 403, {
-                "ok": False,
-                "error_code": 403,
-                "description": "Forbidden: bot was blocked by the user",
-            }
+            return api_error(403, "Forbidden: bot was blocked by the user")
         if self.rate_limit is not None:
             limited = self.rate_limit.check(method, params)
             if limited is not None:
