@@ -9,6 +9,7 @@ free text from a list of French phrasings, or sends /start, /menu, /aide.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import random
 import shutil
@@ -27,6 +28,7 @@ import httpx
 import psutil
 
 from bench.fakeapi import AsyncFakeBotAPI
+from store.db import migrations
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-secret-token"
@@ -88,7 +90,8 @@ def seeded_copy(workdir: Path, voters: int) -> Path:
     target = workdir / "votebot.sqlite3"
     if voters <= 0:
         return target
-    cache = ROOT / "bench" / ".cache" / f"seed-{voters}.sqlite3"
+    schema = hashlib.sha256("".join(name for _, name, _ in migrations()).encode()).hexdigest()
+    cache = ROOT / "bench" / ".cache" / f"seed-{voters}-{schema[:8]}.sqlite3"  # per schema
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
