@@ -9,6 +9,7 @@ free text from a list of French phrasings, or sends /start, /menu, /aide.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import os
 import random
@@ -82,7 +83,9 @@ def seed_store(path: Path, voters: int) -> None:
         finally:
             await store.close()
 
-    asyncio.run(main())
+    # Its own event loop in a worker thread: callers may already run one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
 
 
 def seeded_copy(workdir: Path, voters: int) -> Path:

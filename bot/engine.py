@@ -110,18 +110,17 @@ class Engine:
 
     async def handle(self, msg: Incoming) -> Outcome:
         """Handle one incoming event; the new state is committed before replies are returned."""
-        if msg.update_id is not None:
-            seen = await self.store.processed_update(msg.update_id)
-            if seen is not None:
-                if seen.replied:
-                    return Outcome(duplicate=True)
-                return Outcome([Reply.from_dict(r) for r in seen.replies])
+        state = await self.store.load_turn(msg.user_id, msg.update_id)
+        seen = state.processed
+        if seen is not None:
+            if seen.replied:
+                return Outcome(duplicate=True)
+            return Outcome([Reply.from_dict(r) for r in seen.replies])
         now = self.clock()
-        user = await self.store.get_user(msg.user_id)
-        conv = await self.store.load_conversation(msg.user_id)
+        user, conv = state.user, state.conversation
         if conv is None or not self.flows.has(conv.flow, conv.state):
             conv = Conversation(msg.user_id, "menu", "welcome", {})
-        progress = set(await self.store.progress_of(msg.user_id)) if user else set()
+        progress = set(state.progress)
         turn = _Turn(msg.user_id, conv.flow, conv.state, dict(conv.data))
         ctx = self._context(now, user, turn.data, progress, msg.user_id)
         before_profile, before_progress = dict(ctx.profile), set(progress)

@@ -42,8 +42,13 @@ def misunderstood(replies: Iterable[Reply]) -> bool:
     return any(r.template in NOT_UNDERSTOOD for r in replies)
 
 
-async def record_turn(services: Services, msg: Incoming, outcome: Outcome) -> None:
-    """Keep a handled update for support: the voter's text and the bot's replies, scrubbed."""
+async def record_turn(
+    services: Services, msg: Incoming, outcome: Outcome, texts: list[str] | None = None
+) -> None:
+    """Keep a handled update for support: the voter's text and the bot's replies, scrubbed.
+
+    `texts` are the replies as rendered for sending (rendered here when not given).
+    """
     if outcome.duplicate:
         return
     now = services.engine.clock()
@@ -51,9 +56,10 @@ async def record_turn(services: Services, msg: Incoming, outcome: Outcome) -> No
     if msg.kind == "text":
         text = scrub(msg.value)
         lines.append(TranscriptLine(msg.user_id, now, "in", text, misunderstood(outcome.replies)))
-    for reply in outcome.replies:
-        text = html_to_plain(services.renderer.render(reply).text)
-        lines.append(TranscriptLine(msg.user_id, now, "out", scrub(text)))
+    if texts is None:
+        texts = [services.renderer.render(reply).text for reply in outcome.replies]
+    for text in texts:
+        lines.append(TranscriptLine(msg.user_id, now, "out", scrub(html_to_plain(text))))
     if lines:
         await services.store.record_messages(lines)
 

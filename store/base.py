@@ -8,7 +8,14 @@ from typing import Any, Protocol
 
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, Recipient
 from store.directory import DirectoryEntry
-from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
+from store.models import (
+    Conversation,
+    ProcessedUpdate,
+    StepCommit,
+    TransitionEvent,
+    TurnState,
+    User,
+)
 from store.roll import RollEntry, RollGeneration, RollRow, RollStats
 
 
@@ -25,6 +32,7 @@ class Store(Protocol):
     async def count_users(self) -> int: ...
 
     async def load_conversation(self, user_id: int) -> Conversation | None: ...
+    async def load_turn(self, user_id: int, update_id: int | None) -> TurnState: ...
     async def processed_update(self, update_id: int) -> ProcessedUpdate | None: ...
     async def commit_step(self, step: StepCommit, now: datetime) -> bool: ...
     async def mark_replied(self, update_id: int, now: datetime) -> None: ...

@@ -343,8 +343,20 @@ class BroadcastQueries:
 
     # -- composer drafts -------------------------------------------------------------------
 
+    # Who is in the composer, kept in memory: every text message asks, and only the bot
+    # process writes drafts (a multi-replica backend would query instead).
+    _drafting: set[int] | None = None
+
+    async def _composing(self) -> set[int]:
+        if self._drafting is None:
+            rows = await self.db.fetchall("SELECT user_id FROM broadcast_drafts")
+            self._drafting = {r["user_id"] for r in rows}
+        return self._drafting
+
     async def get_draft(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
         """A broadcaster's composer step and data, or None."""
+        if user_id not in await self._composing():
+            return None
         row = await self.db.fetchone(
             "SELECT step, data FROM broadcast_drafts WHERE user_id = ?", (user_id,)
         )
@@ -360,7 +372,9 @@ class BroadcastQueries:
             "updated_at = excluded.updated_at",
             (user_id, step, json.dumps(data), to_db(now)),
         )
+        (await self._composing()).add(user_id)
 
     async def delete_draft(self, user_id: int) -> None:
         """Leave the composer."""
         await self.db.execute("DELETE FROM broadcast_drafts WHERE user_id = ?", (user_id,))
+        (await self._composing()).discard(user_id)

@@ -6,9 +6,24 @@ import json
 from datetime import datetime
 
 from store.db import Database
-from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent
+from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, TurnState
 from store.times import from_db, to_db
-from store.users import PROFILE_FIELDS
+from store.users import PROFILE_FIELDS, user_from_row
+
+# One round trip for what the engine needs: the user, their conversation, their checklist
+# and, when the update was seen before, its record.
+_LOAD_TURN = """
+SELECT u.user_id AS u_user_id, u.first_name, u.language, u.category, u.departement,
+       u.reminders, u.active, u.first_seen, u.last_seen,
+       c.flow, c.state, c.data, c.updated_at,
+       (SELECT group_concat(item, ',') FROM progress WHERE user_id = k.id) AS progress,
+       p.update_id AS p_update_id, p.user_id AS p_user_id, p.replies AS p_replies,
+       p.replied_at AS p_replied_at
+FROM (SELECT ? AS id, ? AS update_id) AS k
+LEFT JOIN users AS u ON u.user_id = k.id
+LEFT JOIN conversations AS c ON c.user_id = k.id
+LEFT JOIN processed_updates AS p ON p.update_id = k.update_id
+"""
 
 
 class ConversationQueries:
@@ -28,6 +43,31 @@ class ConversationQueries:
             data=json.loads(row["data"]),
             updated_at=from_db(row["updated_at"]),
         )
+
+    async def load_turn(self, user_id: int, update_id: int | None) -> TurnState:
+        """The user, conversation, checklist and update record, in one query."""
+        row = await self.db.fetchone(_LOAD_TURN, (user_id, update_id))
+        assert row is not None
+        user = user_from_row(row, user_id) if row["u_user_id"] is not None else None
+        conversation = None
+        if row["flow"] is not None:
+            conversation = Conversation(
+                user_id=user_id,
+                flow=row["flow"],
+                state=row["state"],
+                data=json.loads(row["data"]),
+                updated_at=from_db(row["updated_at"]),
+            )
+        processed = None
+        if row["p_update_id"] is not None:
+            processed = ProcessedUpdate(
+                update_id=row["p_update_id"],
+                user_id=row["p_user_id"],
+                replies=json.loads(row["p_replies"]),
+                replied=row["p_replied_at"] is not None,
+            )
+        progress = frozenset(row["progress"].split(",")) if row["progress"] else frozenset()
+        return TurnState(user, conversation, progress, processed)
 
     async def processed_update(self, update_id: int) -> ProcessedUpdate | None:
         """The record of an update already handled, or None."""
@@ -76,23 +116,26 @@ class ConversationQueries:
                 await conn.execute(
                     f"UPDATE users SET {name} = ? WHERE user_id = ?", (value, conv.user_id)
                 )
-            await conn.executemany(
-                "INSERT INTO progress (user_id, item, done_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(user_id, item) DO NOTHING",
-                [(conv.user_id, item, to_db(now)) for item in sorted(step.progress_done)],
-            )
-            await conn.executemany(
-                "DELETE FROM progress WHERE user_id = ? AND item = ?",
-                [(conv.user_id, item) for item in sorted(step.progress_undone)],
-            )
-            await conn.executemany(
-                "INSERT INTO transition_events (user_id, at, flow, source, dest, trigger) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (e.user_id, to_db(e.at), e.flow, e.source, e.dest, e.trigger)
-                    for e in step.events
-                ],
-            )
+            if step.progress_done:
+                await conn.executemany(
+                    "INSERT INTO progress (user_id, item, done_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(user_id, item) DO NOTHING",
+                    [(conv.user_id, item, to_db(now)) for item in sorted(step.progress_done)],
+                )
+            if step.progress_undone:
+                await conn.executemany(
+                    "DELETE FROM progress WHERE user_id = ? AND item = ?",
+                    [(conv.user_id, item) for item in sorted(step.progress_undone)],
+                )
+            if step.events:
+                await conn.executemany(
+                    "INSERT INTO transition_events (user_id, at, flow, source, dest, trigger) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (e.user_id, to_db(e.at), e.flow, e.source, e.dest, e.trigger)
+                        for e in step.events
+                    ],
+                )
         return True
 
     async def mark_replied(self, update_id: int, now: datetime) -> None:

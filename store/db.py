@@ -88,14 +88,13 @@ class Database:
             await conn.execute(sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        """Run a query and return its first row."""
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """Run a query and return its first row (one hop to the database thread)."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
-        """Run a query and return all its rows."""
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchall()
+        """Run a query and return all its rows (one hop to the database thread)."""
+        return await self.conn.execute_fetchall(sql, params)
 
 
 def _statements(sql: str) -> list[str]:

@@ -67,3 +67,13 @@ class StepCommit:
     profile: dict[str, str | None] = field(default_factory=dict)  # changed profile fields
     progress_done: frozenset[str] = frozenset()  # checklist items newly done
     progress_undone: frozenset[str] = frozenset()  # checklist items the voter unticked
+
+
+@dataclass(frozen=True)
+class TurnState:
+    """Everything the engine reads before handling one update, fetched in one query."""
+
+    user: User | None
+    conversation: Conversation | None
+    progress: frozenset[str]
+    processed: ProcessedUpdate | None

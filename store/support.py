@@ -71,6 +71,15 @@ class SupportQueries:
     """Reads and writes of handoffs, transcripts and support_bans."""
 
     db: Database
+    # Voters with an open handoff, kept in memory: every update asks, and only the bot process
+    # opens or closes handoffs (a multi-replica backend would query instead).
+    _open_voters: set[int] | None = None
+
+    async def _voters_with_handoff(self) -> set[int]:
+        if self._open_voters is None:
+            rows = await self.db.fetchall("SELECT user_id FROM handoffs WHERE closed_at IS NULL")
+            self._open_voters = {r["user_id"] for r in rows}
+        return self._open_voters
 
     # -- handoffs --------------------------------------------------------------------------
 
@@ -82,12 +91,15 @@ class SupportQueries:
                 "ON CONFLICT(user_id) WHERE closed_at IS NULL DO NOTHING",
                 (user_id, to_db(now), by),
             )
+        (await self._voters_with_handoff()).add(user_id)
         handoff = await self.open_handoff_of(user_id)
         assert handoff is not None
         return handoff
 
     async def open_handoff_of(self, user_id: int) -> Handoff | None:
         """The voter's open handoff, or None."""
+        if user_id not in await self._voters_with_handoff():
+            return None
         row = await self.db.fetchone(
             "SELECT * FROM handoffs WHERE user_id = ? AND closed_at IS NULL", (user_id,)
         )
@@ -111,10 +123,13 @@ class SupportQueries:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE handoffs SET closed_at = ?, closed_by = ? "
-                "WHERE id = ? AND closed_at IS NULL",
+                "WHERE id = ? AND closed_at IS NULL RETURNING user_id",
                 (to_db(now), by, handoff_id),
             )
-            return cursor.rowcount == 1
+            closed = await cursor.fetchall()
+        for row in closed:
+            (await self._voters_with_handoff()).discard(row["user_id"])
+        return bool(closed)
 
     async def handoff_counts(self) -> HandoffCounts:
         """How many handoffs are open and closed, and how long the closed ones took."""
@@ -194,7 +209,9 @@ class SupportQueries:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM roles WHERE user_id = ?", (user_id,))
             cursor = await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
-            return cursor.rowcount == 1
+            erased = cursor.rowcount == 1
+        (await self._voters_with_handoff()).discard(user_id)
+        return erased
 
     # -- monitoring ------------------------------------------------------------------------
 

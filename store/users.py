@@ -13,10 +13,11 @@ from store.times import from_db, to_db
 PROFILE_FIELDS = frozenset({"first_name", "language", "category", "departement", "reminders"})
 
 
-def _user(row: aiosqlite.Row) -> User:
+def user_from_row(row: aiosqlite.Row, user_id: int | None = None) -> User:
+    """A User from a row holding the users columns (`user_id` may be given instead)."""
     reminders = row["reminders"]
     return User(
-        user_id=row["user_id"],
+        user_id=row["user_id"] if user_id is None else user_id,
         first_name=row["first_name"],
         language=row["language"],
         category=row["category"],
@@ -49,7 +50,7 @@ class UserQueries:
     async def get_user(self, user_id: int) -> User | None:
         """One voter, or None."""
         row = await self.db.fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     async def update_profile(self, user_id: int, **fields: str | None) -> None:
         """Change profile fields (first_name, language, category, departement)."""

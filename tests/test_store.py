@@ -121,3 +121,22 @@ async def test_failed_transaction_changes_nothing(tmp_path: Path) -> None:
             raise RuntimeError("boom")
     assert await s.count_users() == 0
     await s.close()
+
+
+async def test_load_turn_reads_everything_the_engine_needs_at_once(store: Store) -> None:
+    empty = await store.load_turn(7, 1)
+    assert (empty.user, empty.conversation, empty.progress, empty.processed) == (
+        None,
+        None,
+        frozenset(),
+        None,
+    )
+    step = _step(7, "open_webmel", update_id=1)
+    step = StepCommit(**{**step.__dict__, "progress_done": frozenset({"identifier", "account"})})
+    await store.commit_step(step, NOW)
+    state = await store.load_turn(7, 1)
+    assert state.user is not None and state.user.first_name == "Camille"
+    assert state.conversation is not None and state.conversation.state == "open_webmel"
+    assert state.progress == {"identifier", "account"}
+    assert state.processed is not None and not state.processed.replied
+    assert (await store.load_turn(7, None)).processed is None

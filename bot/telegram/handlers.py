@@ -55,7 +55,9 @@ async def _process(
         if outcome.duplicate:
             log.info("update %s already answered, ignored", update.update_id)
             return
-        await record_turn(services, msg, outcome)  # transcript for support, secrets removed
+        rendered = [services.renderer.render(reply) for reply in outcome.replies]
+        # Transcript for support (secrets removed), from the texts about to be sent.
+        await record_turn(services, msg, outcome, [r.text for r in rendered])
         partial: dict[int, int] = context.application.bot_data.setdefault("partly_sent", {})
         try:
             sent = await send_replies(
@@ -65,6 +67,7 @@ async def _process(
                 outcome.replies,
                 edit=edit,
                 skip=partial.pop(update.update_id, 0),
+                rendered=rendered,
             )
         except Undelivered as exc:
             # Left unconfirmed: the replies are sent again when the update comes back.

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.flows import Reply
 from bot.services import Services
+from bot.texts import Rendered
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,18 +79,20 @@ async def send_replies(
     replies: list[Reply],
     edit: Message | None = None,
     skip: int = 0,
+    rendered: list[Rendered] | None = None,
 ) -> bool:
     """Send replies in order (the first `skip` already went out); edit `edit` in place when
-    there is exactly one. False if the voter blocked the bot; raises `Undelivered` when
-    Telegram keeps failing."""
+    there is exactly one. `rendered` may hold the replies already rendered. False if the
+    voter blocked the bot; raises `Undelivered` when Telegram keeps failing."""
     sent = skip
+    if rendered is None:
+        rendered = [services.renderer.render(reply) for reply in replies]
     try:
-        for reply in replies[skip:]:
-            rendered = services.renderer.render(reply)
-            markup = keyboard(services, reply, rendered.buttons)
+        for reply, shown in list(zip(replies, rendered, strict=True))[skip:]:
+            markup = keyboard(services, reply, shown.buttons)
             if edit is not None and len(replies) == 1:
                 try:
-                    await with_retry(partial(edit.edit_text, rendered.text, reply_markup=markup))
+                    await with_retry(partial(edit.edit_text, shown.text, reply_markup=markup))
                     sent += 1
                     continue
                 except BadRequest as exc:
@@ -97,9 +100,7 @@ async def send_replies(
                         sent += 1
                         continue
                     log.info("could not edit message %s, sending a new one", edit.message_id)
-            await with_retry(
-                partial(bot.send_message, chat_id, rendered.text, reply_markup=markup)
-            )
+            await with_retry(partial(bot.send_message, chat_id, shown.text, reply_markup=markup))
             sent += 1
     except Forbidden:
         await services.store.set_active(chat_id, False)
