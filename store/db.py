@@ -83,9 +83,9 @@ class Database:
             await self.conn.execute("COMMIT")
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one write statement in its own transaction."""
-        async with self.transaction() as conn:
-            await conn.execute(sql, params)
+        """Run one write statement, atomic on its own (autocommit: one hop, under the lock)."""
+        async with self._write_lock:
+            await self.conn.execute(sql, params)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         """Run a query and return its first row (one hop to the database thread)."""
