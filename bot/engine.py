@@ -18,7 +18,7 @@ Kind = Literal["command", "button", "text", "secret", "unsupported"]
 # A text handler reads what the voter typed at a step that accepts text; it may update
 # ctx.data (results for the template) and returns the trigger to fire, or None.
 TextHandler = Callable[[str, Context], Awaitable[str | None]]
-# The free-text router: text and context → replies-producing jump, see `Engine.route_text`.
+# The free-text router (bot/routing.py): text and context → where the voter goes.
 Router = Callable[[str, Context], Awaitable["Route | None"]]
 
 
@@ -33,7 +33,6 @@ class Route:
 
 HOME = ("menu", "main")
 HISTORY_LIMIT = 30
-NAV_COMMANDS = {"start", "menu", "aide", "help"}
 
 
 @dataclass(frozen=True)
