@@ -395,3 +395,30 @@ def test_composer_labels_are_short(services: Services) -> None:
     for trigger, value in triggers:
         label = services.renderer.label("broadcast/_buttons.html", trigger, {"value": value})
         assert label and len(label) <= 48, label
+
+
+async def test_an_admin_reviews_and_switches_on_the_calendar_plan_in_telegram(
+    app, api, services: Services
+) -> None:
+    admin = Chat(app, api, user_id=42)  # VOTEBOT_ADMINS in the test settings
+    await admin.say("/calendrier")
+    screen = admin.last
+    assert "Rappels du calendrier" in screen["text"] and "opening" in screen["text"]
+    await admin.press("opening — activer", message=screen)
+    plan = {b.plan_key: b for b in await services.store.planned_reminders()}
+    assert plan["opening"].state == "scheduled" and plan["eve"].state == "planned"
+    assert "opening — désactiver" in str(admin.last["reply_markup"])
+    await admin.press("opening — désactiver")
+    plan = {b.plan_key: b for b in await services.store.planned_reminders()}
+    assert plan["opening"].state == "planned"
+    # Reminders whose time has passed (the portal opened before the test clock) get no button.
+    assert "portal_opens —" not in str(admin.last["reply_markup"])
+
+
+async def test_the_calendar_plan_is_refused_to_everyone_else(chat: Chat, services) -> None:
+    await chat.say("/calendrier")
+    assert "Je ne connais pas la commande /calendrier" in chat.texts()[-2]
+    forged = chat.api.press_update(chat.user_id, chat.last, "pl:opening")
+    await chat.feed(forged)
+    plan = {b.plan_key: b for b in await services.store.planned_reminders()}
+    assert all(b.state == "planned" for b in plan.values())

@@ -101,6 +101,10 @@ OTHER_CONTEXTS.update(
         ],
         "broadcast/stopped.html": [{}],
         "broadcast/list.html": [{"rows": []}, {"rows": [_BROADCAST] * 10}],
+        "reminders/calendar.html": [
+            {"plan": [], "now": _BROADCAST.send_at},
+            {"plan": [_BROADCAST] * 6, "now": _BROADCAST.send_at},
+        ],
         "broadcast/show.html": [{"b": _BROADCAST, "counts": c} for c in _COUNTS],
         "broadcast/progress.html": [
             {"id": 12, "counts": c, "final": False, "seconds": 5} for c in _COUNTS

@@ -20,7 +20,7 @@ from bot.broadcast import Broadcaster, Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, broadcast, support
+from bot.telegram import admin, broadcast, plan, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
@@ -77,6 +77,8 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("diffusion", broadcast.on_compose))
     app.add_handler(CommandHandler("diffusions", broadcast.on_list))
     app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"))
+    app.add_handler(CommandHandler("calendrier", plan.on_calendar))
+    app.add_handler(CallbackQueryHandler(plan.on_toggle, pattern=rf"^{plan.PREFIX}"))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, h.on_edited))
     app.add_handler(MessageHandler(filters.COMMAND, h.on_command))
     app.add_handler(CallbackQueryHandler(h.on_button))

@@ -1,0 +1,60 @@
+"""Admins review and switch on the calendar reminders in Telegram (/calendrier)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.auth import ADMIN
+from bot.broadcast import ensure_plan
+from bot.services import Services
+from bot.telegram import handlers as h
+from bot.telegram.guards import requires
+
+PREFIX = "pl:"  # callback data: pl:<key> toggles one reminder
+TEMPLATE = "reminders/calendar.html"
+
+
+async def _screen(services: Services) -> tuple[str, InlineKeyboardMarkup | None]:
+    now = services.engine.clock()
+    await ensure_plan(services.store, services.renderer, services.election, now)
+    plan = await services.store.planned_reminders()
+    text = services.renderer.text(TEMPLATE, {"plan": plan, "now": now})
+    rows = [
+        [
+            InlineKeyboardButton(
+                services.renderer.label(
+                    TEMPLATE, "on" if b.state == "scheduled" else "off", {"key": b.plan_key}
+                ),
+                callback_data=f"{PREFIX}{b.plan_key}",
+            )
+        ]
+        for b in plan
+        if b.state in ("planned", "scheduled") and b.send_at > now
+    ]
+    return text, InlineKeyboardMarkup(rows) if rows else None
+
+
+@requires(ADMIN)
+async def on_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Shows the calendar reminders with a button each to switch it on or off."""
+    assert update.effective_message is not None
+    text, markup = await _screen(h.services_of(context))
+    await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+@requires(ADMIN)
+async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Switches one calendar reminder on or off, then shows the plan again."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    services = h.services_of(context)
+    key = query.data.removeprefix(PREFIX)
+    plan = {b.plan_key: b for b in await services.store.planned_reminders()}
+    reminder = plan.get(key)
+    if reminder is not None and reminder.send_at > services.engine.clock():
+        await services.store.enable_reminder(key, reminder.state == "planned")
+    await query.answer()
+    text, markup = await _screen(services)
+    if query.message is not None:
+        await query.message.edit_text(text, reply_markup=markup)
