@@ -293,7 +293,8 @@ class Broadcaster:
         self.rate = rate
         self.pacer = Pacer(rate)
         self.poll = poll
-        self.progress_every = progress_every
+        # Never more often than Telegram allows in one chat, or the edits would slow sending.
+        self.progress_every = max(progress_every, self.pacer.per_chat)
         self.batch = batch
         self.max_attempts = max_attempts
         self.backoff = backoff

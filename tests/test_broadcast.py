@@ -422,3 +422,30 @@ async def test_the_calendar_plan_is_refused_to_everyone_else(chat: Chat, service
     await chat.feed(forged)
     plan = {b.plan_key: b for b in await services.store.planned_reminders()}
     assert all(b.state == "planned" for b in plan.values())
+
+
+async def test_the_broadcaster_sees_one_progress_message_edited_every_few_seconds(
+    app: Application, api: FakeBotAPI, services: Services
+) -> None:
+    for uid in range(1, 61):
+        await add_voter(services, uid)
+    await services.store.create_broadcast(
+        "Rappel", Audience.parse("all"), ACTIVATION_NOW, ACTIVATION_NOW, report_chat=BROADCASTER
+    )
+    started = time.monotonic()
+    await worker(services, app, rate=40.0, progress_every=0.2).run_until_idle()
+    elapsed = time.monotonic() - started
+    assert set(received(api)) - {BROADCASTER} == set(range(1, 61))
+    assert elapsed < 4  # 60 messages at 40/s: the progress edits do not slow sending
+    to_broadcaster = [
+        c
+        for c in api.calls
+        if c.method in ("sendMessage", "editMessageText")
+        and int(c.params["chat_id"]) == BROADCASTER
+    ]
+    assert to_broadcaster[0].method == "sendMessage"  # one message…
+    edits = [c for c in to_broadcaster[1:] if c.method == "editMessageText"]
+    assert len(to_broadcaster) == 1 + len(edits)  # …then only edits of it
+    # At most one edit a second (Telegram's per-chat limit), never one per recipient.
+    assert 1 <= len(edits) <= elapsed + 2 < 60
+    assert "terminée" in edits[-1].params["text"]
