@@ -48,15 +48,20 @@ def election() -> Election:
     return load_election("creteil-2022")
 
 
+def make_settings(tmp_path: Path, **overrides: str) -> Settings:
+    """Test settings on a SQLite file in `tmp_path`, clock in account activation, admin 42."""
+    values = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "VOTEBOT_DB": str(tmp_path / "votebot.sqlite3"),
+        "VOTEBOT_NOW": ACTIVATION_NOW.isoformat(),
+        "VOTEBOT_ADMINS": "42",
+    }
+    return load_settings(None, **{**values, **overrides})
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        None,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        VOTEBOT_DB=str(tmp_path / "votebot.sqlite3"),
-        VOTEBOT_NOW=ACTIVATION_NOW.isoformat(),
-        VOTEBOT_ADMINS="42",
-    )
+    return make_settings(tmp_path)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 
 from bot.flows import Context
 from bot.roll import import_roll
-from bot.settings import Settings, load_settings
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat
+from bot.settings import Settings
+from tests.conftest import ACTIVATION_NOW, Chat, make_settings
 from tests.test_roll import ROWS, write
 
 LIMIT = 3
@@ -17,13 +17,7 @@ LIMIT = 3
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        None,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        VOTEBOT_DB=str(tmp_path / "votebot.sqlite3"),
-        VOTEBOT_NOW=ACTIVATION_NOW.isoformat(),
-        VOTEBOT_ROLL_LOOKUPS_PER_HOUR=str(LIMIT),
-    )
+    return make_settings(tmp_path, VOTEBOT_ROLL_LOOKUPS_PER_HOUR=str(LIMIT))
 
 
 @pytest.fixture

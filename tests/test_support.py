@@ -15,11 +15,11 @@ from telegram.ext import Application
 
 from bot.election import Election, load_election
 from bot.services import Services
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from bot.telegram.app import build_application
 from store import Conversation, StepCommit, TransitionEvent
 from store.support import TranscriptLine
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, votebot_cli
+from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings, votebot_cli
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.inprocess import FakeRequest
 
@@ -32,14 +32,7 @@ VOTER = 4242001  # an id that cannot collide with update or message ids
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        None,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        VOTEBOT_DB=str(tmp_path / "votebot.sqlite3"),
-        VOTEBOT_NOW=ACTIVATION_NOW.isoformat(),
-        VOTEBOT_ADMINS="42",
-        VOTEBOT_SUPPORT_CHAT=str(SUPPORT_CHAT),
-    )
+    return make_settings(tmp_path, VOTEBOT_SUPPORT_CHAT=str(SUPPORT_CHAT))
 
 
 @pytest.fixture
