@@ -143,10 +143,6 @@ class Engine:
         if update_id is not None:
             await self.store.mark_replied(update_id, self.clock())
 
-    def phase(self) -> str:
-        """The election phase now."""
-        return self.election.phase(self.clock()).value
-
     # -- dispatching -----------------------------------------------------------------------
 
     async def _dispatch(self, turn: _Turn, msg: Incoming, ctx: Context) -> None:

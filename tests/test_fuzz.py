@@ -36,7 +36,7 @@ from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.app import build_application
-from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.botapi import PHOTO, STICKER, FakeBotAPI
 from tests.fakes.inprocess import FakeRequest
 
 VOTERS = [7001, 7002, 7003]
@@ -135,17 +135,7 @@ def _update(api: FakeBotAPI, kind: str, user: int, value: Any, shown: dict) -> d
             del message["text"]
             message.pop("entities", None)
             message["photo" if value == "photo" else "sticker"] = (
-                [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
-                if value == "photo"
-                else {
-                    "file_id": "s",
-                    "file_unique_id": "s",
-                    "type": "regular",
-                    "width": 1,
-                    "height": 1,
-                    "is_animated": False,
-                    "is_video": False,
-                }
+                PHOTO if value == "photo" else STICKER
             )
         elif kind == "group":
             message["chat"] = {"id": GROUP, "type": "supergroup", "title": "Salle des profs"}

@@ -20,7 +20,7 @@ from bot.telegram.app import build_application
 from store import Conversation, StepCommit, TransitionEvent
 from store.support import TranscriptLine
 from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings, votebot_cli
-from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.botapi import PHOTO, FakeBotAPI
 from tests.fakes.inprocess import FakeRequest
 
 SUPPORT_CHAT = -1001234567890
@@ -450,7 +450,7 @@ async def test_a_secret_pasted_during_a_handoff_is_deleted_and_never_reaches_sta
     await voter.say("mon numen 24E1701234ABC")
     photo = api.text_update(VOTER, "ignored")
     del photo["message"]["text"]
-    photo["message"]["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    photo["message"]["photo"] = PHOTO
     photo["message"]["caption"] = "code X7k#pL9q!"
     await voter.feed(photo)
     assert [c.method for c in api.calls].count("deleteMessage") == 2

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.conftest import TOKEN, Chat
-from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.botapi import PHOTO, STICKER, FakeBotAPI
 
 
 async def test_start_greets_with_the_menu_in_html(chat: Chat) -> None:
@@ -65,20 +65,10 @@ async def test_forged_callback_data_is_answered_gracefully(chat: Chat) -> None:
     ("content", "expected"),
     [
         (
-            {
-                "sticker": {
-                    "file_id": "s",
-                    "file_unique_id": "s",
-                    "type": "regular",
-                    "width": 1,
-                    "height": 1,
-                    "is_animated": False,
-                    "is_video": False,
-                }
-            },
+            {"sticker": STICKER},
             "photos",
         ),
-        ({"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}, "photos"),
+        ({"photo": PHOTO}, "photos"),
         ({"location": {"latitude": 48.8, "longitude": 2.4}}, "photos"),
         ({"text": "x" * 4096}, "très long"),
     ],
@@ -175,7 +165,7 @@ async def test_a_secret_in_an_edited_message_or_a_caption_is_deleted(chat: Chat)
     await chat.feed(edited)
     photo = chat.api.text_update(chat.user_id, "x")
     del photo["message"]["text"]
-    photo["message"]["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    photo["message"]["photo"] = PHOTO
     photo["message"]["caption"] = "numen 24E1701234ABC"
     await chat.feed(photo)
     assert [c.method for c in chat.api.calls].count("deleteMessage") == 2

@@ -13,6 +13,17 @@ from pathlib import Path
 from typing import Any
 
 SPEC = json.loads((Path(__file__).parent / "botapi_methods.json").read_text())["methods"]
+# Content of non-text messages, for updates built by tests.
+PHOTO = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+STICKER = {
+    "file_id": "s",
+    "file_unique_id": "s",
+    "type": "regular",
+    "width": 1,
+    "height": 1,
+    "is_animated": False,
+    "is_video": False,
+}
 BOT_USER = {
     "id": 123456,
     "is_bot": True,
