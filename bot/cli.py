@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
-from bot.election import ConfigError, Election, load_election
+from bot.election import ConfigError, Election, current_builtin, load_election
 from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import PARIS, Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +79,8 @@ def _startup(env_file: str | None = ".env") -> tuple[Settings, Election]:
     """Settings then election, each validated once; a bad value exits with one clear line."""
     try:
         settings = load_settings(env_file)
-        election = load_election(settings.election)
+        now = settings.now or datetime.now(PARIS)
+        election = load_election(settings.election or current_builtin(now))
     except (SettingsError, ConfigError) as exc:
         print(f"votebot: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
 from bot.engine import Engine
+from bot.facts import effective
 from bot.flows import default_flows, start_step
 from bot.roll import RollLookup
 from bot.routing import Router
@@ -35,6 +36,29 @@ class Services:
     engine: Engine
     renderer: Renderer
     roll: RollLookup | None = None  # roll look-ups; `roll.entry` for the intent router
+    base_election: Election | None = None  # the configuration, before operators' facts
+    # Called with the new election when facts change (e.g. the broadcast worker's variables).
+    election_listeners: list[Callable[[Election], None]] = field(default_factory=list)
+
+    def apply_election(self, election: Election) -> None:
+        """Put an election with new facts in force for the next message (no restart)."""
+        self.election = election
+        self.engine.election = election
+        self.renderer.election = election
+        for listener in self.election_listeners:
+            listener(election)
+
+    async def refresh_live(self) -> None:
+        """Re-read what operators may change from elsewhere: election facts, reminders on."""
+        base = self.base_election or self.election
+        election = await effective(self.store, base)
+        if election != self.election:
+            self.apply_election(election)
+        self.renderer.reminders_on = frozenset(
+            b.plan_key
+            for b in await self.store.planned_reminders()
+            if b.state == "scheduled" and b.plan_key
+        )
 
     @classmethod
     async def open(cls, settings: Settings, election: Election) -> Services:
@@ -66,7 +90,9 @@ class Services:
             }
         )
         renderer = Renderer(election, clock, directory)
-        return cls(settings, election, store, engine, renderer, roll)
+        services = cls(settings, election, store, engine, renderer, roll, base_election=election)
+        await services.refresh_live()
+        return services
 
     async def refresh_directory(self) -> None:
         """Re-read the directory from the store (after `votebot directory import`)."""

@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
     db_path: Path = Field(Path("votebot.sqlite3"), alias="VOTEBOT_DB")
-    election: str = Field("creteil-2022", alias="VOTEBOT_ELECTION")
+    # None: the built-in configuration whose vote has not closed yet (bot.election).
+    election: str | None = Field(None, alias="VOTEBOT_ELECTION")
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="VOTEBOT_ADMINS")
     now: datetime | None = Field(None, alias="VOTEBOT_NOW")
     log_level: str = Field("INFO", alias="VOTEBOT_LOG_LEVEL")
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, alias="VOTEBOT_WEBHOOK_SECRET")
     webhook_listen: str = Field("127.0.0.1", alias="VOTEBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, alias="VOTEBOT_WEBHOOK_PORT", ge=1, le=65535)
+
+    @field_validator("election", mode="before")
+    @classmethod
+    def _election(cls, value: object) -> object:
+        return None if value in (None, "") else value
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

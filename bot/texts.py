@@ -21,6 +21,7 @@ from jinja2 import (
 from bot.directory import Directory
 from bot.election import Election
 from bot.flows import Reply
+from bot.localtime import paris
 
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -49,27 +50,23 @@ def build_environment() -> Environment:
     return env
 
 
-def _as_local(value: date | datetime, tz: Any) -> date | datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None and tz is not None:
-        return value.astimezone(tz)
-    return value
-
-
 def _date_fr(value: date | datetime, fmt: str = "EEEE d MMMM y") -> str:
+    value = paris(value)
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, fmt, locale="fr_FR")
 
 
 def _time_fr(value: datetime) -> str:
-    return format_time(value, "H'h'mm", locale="fr_FR")
+    return format_time(paris(value), "H'h'mm", locale="fr_FR")
 
 
 DATETIME_FR = "EEEE d MMMM y 'à' HH:mm"  # data: a CLDR date pattern
 
 
 def _datetime_fr(value: datetime, fmt: str = DATETIME_FR) -> str:
-    return format_datetime(value, fmt, locale="fr_FR")
+    # Babel would print an aware value in UTC: every time shown is Paris time.
+    return format_datetime(paris(value), fmt, locale="fr_FR")
 
 
 def tidy(text: str) -> str:
@@ -92,10 +89,13 @@ class Renderer:
         self.clock = clock
         # The contact directory snapshot (from the store; the configuration's by default).
         self.directory = directory or Directory.from_election(election)
+        # Plan keys of the calendar reminders switched on: templates promise only these.
+        self.reminders_on: frozenset[str] = frozenset()
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
         cal = self.election.calendar
+        # A fact not published yet is None: templates say so (macros in common/_macros.html).
         return {
             "election": self.election,
             "now": now,
@@ -104,8 +104,10 @@ class Renderer:
             "notice_deadline": cal.at(cal.notice_deadline),
             "vote_opens": cal.at(cal.vote_opens),
             "vote_closes": cal.at(cal.vote_closes),
+            "closing_day": cal.closing_day,
             "vote_opens_has_time": isinstance(cal.vote_opens, datetime),
             "directory": self.directory,
+            "reminders_on": self.reminders_on,
         }
 
     def text(self, template: str, context: Mapping[str, Any] | None = None) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, Recipient
 from store.directory import DirectoryEntry
+from store.election import ElectionSetting
 from store.models import (
     Conversation,
     ProcessedUpdate,
@@ -114,3 +115,9 @@ class Store(Protocol):
         self, user_id: int, step: str, data: dict[str, Any], now: datetime
     ) -> None: ...
     async def delete_draft(self, user_id: int) -> None: ...
+
+    async def election_set(
+        self, election: str, key: str, value: str | None, by: int | None, now: datetime
+    ) -> None: ...
+    async def election_history(self, election: str) -> list[ElectionSetting]: ...
+    async def election_current(self, election: str) -> dict[str, str | None]: ...

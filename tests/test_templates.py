@@ -180,6 +180,28 @@ def test_every_step_renders_with_labels_in_every_phase(moment: datetime) -> None
             assert len(renderer.text(template, ctx)) <= MAX_MESSAGE
 
 
+UNPUBLISHED_MOMENTS = {
+    "activation": datetime(2026, 11, 30, 10, 0, tzinfo=PARIS),
+    "voting": datetime(2026, 12, 4, 10, 0, tzinfo=PARIS),
+    "last_day": datetime(2026, 12, 10, 10, 0, tzinfo=PARIS),
+    "closed": datetime(2026, 12, 11, 9, 0, tzinfo=PARIS),
+}
+
+
+@pytest.mark.parametrize(
+    "moment", list(UNPUBLISHED_MOMENTS.values()), ids=list(UNPUBLISHED_MOMENTS)
+)
+def test_every_step_renders_while_2026_facts_are_not_published(moment: datetime) -> None:
+    renderer = Renderer(load_election("creteil-2026"), lambda: moment)
+    for reply in _step_replies():
+        rendered = renderer.render(reply)
+        assert rendered.text.strip(), reply.template
+        assert "None" not in rendered.text, reply.template
+    for template, contexts in OTHER_CONTEXTS.items():
+        for ctx in contexts:
+            assert "None" not in renderer.text(template, ctx), template
+
+
 def test_user_input_is_escaped() -> None:
     renderer = Renderer(load_election("creteil-2022"), lambda: PHASE_MOMENTS["activation"])
     text = renderer.text("common/unknown_command.html", {"command": "<b>x</b>"})
