@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+from bot import election_cmd
 from bot.election import ConfigError, Election, current_builtin, load_election
 from bot.logs import configure_logging
 from bot.settings import PARIS, Settings, SettingsError, load_settings
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         "--audience", default="all", help="all | category=X | departement=NN | progress=STEP"
     )
     broadcast.add_argument("--at", help="ISO date-time (Europe/Paris if no offset); default now")
+    election_cmd.add_parser(sub)
     reminders = sub.add_parser(
         "reminders",
         help="review, edit and enable the calendar reminders",
@@ -346,6 +348,10 @@ async def _cmd_reminders(services, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _cmd_election(services, args: argparse.Namespace) -> int:
+    return await election_cmd.run(services, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `votebot` and `python -m bot`."""
     args = _parser().parse_args(argv)
@@ -387,5 +393,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "roll": _cmd_roll,
         "broadcast": _cmd_broadcast,
         "reminders": _cmd_reminders,
+        "election": _cmd_election,
     }
     return _with_services(settings, election, handlers[command], args)

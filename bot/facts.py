@@ -28,13 +28,18 @@ DRAFT_DELAY = timedelta(hours=2)  # the draft's send time, for a broadcaster to 
 
 @dataclass(frozen=True)
 class Change:
-    """The outcome of `set_fact`: the new election and whether a broadcast was drafted."""
+    """The outcome of `set_fact`: the new election, the fact before and after."""
 
     election: Election
     key: str
     before: Any
     after: Any
-    drafted: str | None = None  # plan key of the draft waiting for review
+    drafted: str | None = None  # plan key of the broadcast drafted for review, if any
+
+    @property
+    def published(self) -> bool:
+        """True when a fact voters were waiting for has just been published."""
+        return self.key in AWAITED and self.before is None and self.after is not None
 
 
 async def effective(store: Store, base: Election) -> Election:
@@ -51,33 +56,21 @@ async def effective(store: Store, base: Election) -> Election:
 
 
 async def set_fact(
-    store: Store,
-    current: Election,
-    key: str,
-    text: str,
-    by: int | None,
-    now: datetime,
-    draft_text: str | None = None,
+    store: Store, current: Election, key: str, text: str, by: int | None, now: datetime
 ) -> Change:
-    """Validate and store one fact; raises ConfigError naming the problem (nothing stored).
-
-    When a fact voters were waiting for is published and `draft_text` is given, a broadcast
-    is drafted as a planned reminder: never sent until a person switches it on (/calendrier).
-    """
+    """Validate and store one fact; raises ConfigError naming the problem (nothing stored)."""
     value = parse_fact(key, text)
     election = with_facts(current, {key: value})
-    before = fact_value(current, key)
-    after = fact_value(election, key)
     stored = None if value is None else format_fact(value)
     await store.election_set(current.id, key, stored, by, now)
-    drafted = None
-    if key in AWAITED and before is None and after is not None and draft_text is not None:
-        drafted = await draft_broadcast(store, key, draft_text, now)
-    return Change(election, key, before, after, drafted)
+    return Change(election, key, fact_value(current, key), fact_value(election, key))
 
 
 async def draft_broadcast(store: Store, key: str, text: str, now: datetime) -> str:
-    """Plan (not enable) a broadcast to voters who have not voted; returns its plan key."""
+    """Plan (never enable) a broadcast to voters who have not voted; returns its plan key.
+
+    It waits, switched off, for a person to review it and switch it on (/calendrier).
+    """
     plan_key = f"{DRAFT_PREFIX}{key}"
     audience = Audience("progress", "voted")
     if not await store.plan_reminder(plan_key, text, audience, now + DRAFT_DELAY, now):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
 from bot.engine import Engine
-from bot.facts import effective
+from bot.facts import Change, draft_broadcast, effective, set_fact
 from bot.flows import default_flows, start_step
 from bot.roll import RollLookup
 from bot.routing import Router
@@ -47,6 +47,17 @@ class Services:
         self.renderer.election = election
         for listener in self.election_listeners:
             listener(election)
+
+    async def set_fact(self, key: str, text: str, by: int | None) -> Change:
+        """Set one election fact now; a fact voters waited for gets a broadcast drafted."""
+        now = self.engine.clock()
+        change = await set_fact(self.store, self.election, key, text, by, now)
+        self.apply_election(change.election)
+        if change.published:
+            draft = self.renderer.text(f"reminders/published_{key}.html")
+            drafted = await draft_broadcast(self.store, key, draft, now)
+            change = replace(change, drafted=drafted)
+        return change
 
     async def refresh_live(self) -> None:
         """Re-read what operators may change from elsewhere: election facts, reminders on."""

@@ -12,7 +12,7 @@ from bot.election import load_election
 from bot.flows import Reply, default_flows
 from bot.settings import PARIS
 from bot.texts import Renderer, html_to_plain
-from store import Audience, Broadcast, BroadcastCounts
+from store import Audience, Broadcast, BroadcastCounts, ElectionSetting
 from tests.support_contexts import SUPPORT_CONTEXTS
 
 TEMPLATES = Path(__file__).parents[1] / "bot" / "templates"
@@ -43,6 +43,24 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for c in (True, False)
     ],
     "admin/role_usage.html": [{"roles": ("broadcaster", "support")}],
+    "admin/election.html": [
+        {"rows": [("portal_url", "-"), ("vote_opens", "2026-12-03")], "check": []},
+        {"rows": [], "check": [("portal_url", "missing"), ("electorate", "unverified")]},
+    ],
+    "admin/election_set.html": [
+        {"key": "portal_url", "before": "-", "after": "https://x.fr/", "drafted": "published_x"},
+        {"key": "portal_url", "before": "https://x.fr/", "after": "-", "drafted": None},
+    ],
+    "admin/election_refused.html": [{"key": "portal_url", "error": "expected https"}],
+    "admin/election_usage.html": [{"keys": ["portal_url", "vote_closes"]}],
+    "admin/election_history.html": [
+        {"rows": []},
+        {"rows": [ElectionSetting("portal_url", None, 42, PHASE_MOMENTS["voting"])]},
+    ],
+    **{
+        f"reminders/published_{key}.html": [{}]
+        for key in ("portal_url", "portal_opens", "notice_deadline", "vote_closes")
+    },
     **SUPPORT_CONTEXTS,
 }
 _BROADCAST = Broadcast(

@@ -74,6 +74,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(NAV_COMMANDS, h.on_command))
     # Staff commands: role-checked; refused users get the unknown-command answer.
     app.add_handler(CommandHandler("role", admin.on_role))
+    app.add_handler(CommandHandler("election", admin.on_election))
     app.add_handler(CommandHandler("diffusion", broadcast.on_compose))
     app.add_handler(CommandHandler("diffusions", broadcast.on_list))
     app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"))
@@ -96,6 +97,10 @@ def register(app: Application) -> None:
             interval=directory_jobs.REFRESH_SECONDS,
             first=directory_jobs.REFRESH_SECONDS,
             name="directory",
+        )
+        # Election facts may be set by `votebot election set` while the bot runs.
+        app.job_queue.run_repeating(
+            admin.refresh_live, interval=admin.REFRESH_SECONDS, first=1, name="election"
         )
 
 
@@ -130,6 +135,7 @@ def build_application(
             rate=settings.broadcast_rate,
         )
         app.bot_data["broadcaster"] = worker
+        services.election_listeners.append(admin.election_changed(worker))
         worker.start()
 
     async def post_shutdown(app: Application) -> None:
