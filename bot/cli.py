@@ -246,7 +246,7 @@ async def _cmd_roll(services, args: argparse.Namespace) -> int:
         print('votebot roll find "SURNAME First name"', file=sys.stderr)
         return 2
     answer = await roll.find(store, args.arg)
-    print(roll.format_answer(answer))
+    print(roll.format_answer(answer, services.election.roll_ballot))
     return 0 if answer.status == "found" else 1
 
 

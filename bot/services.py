@@ -78,7 +78,12 @@ class Services:
         store = await open_store(settings.db_path)
         await store.directory_seed(Directory.from_election(election).entries)
         directory = Directory(tuple(await store.directory_list()))
-        roll = RollLookup(store, settings.roll_lookups_per_hour)
+        roll = RollLookup(
+            store,
+            settings.roll_lookups_per_hour,
+            settings.roll_lookups_per_day,
+            roll_ballot=lambda: services.election.roll_ballot,
+        )
         text_handlers = {"roll_lookup": roll, "directory_query": directory_text}
         flows = default_flows()
         router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)

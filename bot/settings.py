@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     stuck_hours: int = Field(48, ge=1, alias="VOTEBOT_STUCK_HOURS")
     retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
     roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
+    roll_lookups_per_day: int = Field(2000, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_DAY")
     broadcast_rate: float = Field(25.0, alias="VOTEBOT_BROADCAST_RATE", gt=0, le=30)
     webhook_secret: SecretStr | None = Field(None, alias="VOTEBOT_WEBHOOK_SECRET")
     webhook_listen: str = Field("127.0.0.1", alias="VOTEBOT_WEBHOOK_LISTEN")
