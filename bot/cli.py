@@ -83,6 +83,11 @@ def _startup(env_file: str | None = ".env") -> tuple[Settings, Election]:
         settings = load_settings(env_file)
         now = settings.now or datetime.now(PARIS)
         election = load_election(settings.election or current_builtin(now))
+        folder = settings.texts_dir or election.texts_dir
+        if folder is not None:
+            from bot.text_overrides import check_overrides
+
+            check_overrides(folder, election)
     except (SettingsError, ConfigError) as exc:
         print(f"votebot: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 
 from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
@@ -16,6 +17,11 @@ from bot.routing import Router
 from bot.settings import PARIS, Settings
 from bot.texts import Renderer
 from store import Store, open_store
+
+
+def texts_dir(settings: Settings, election: Election) -> str | Path | None:
+    """The operator's template folder: `VOTEBOT_TEXTS_DIR`, else the configuration's."""
+    return settings.texts_dir or election.texts_dir
 
 
 def make_clock(settings: Settings) -> Callable[[], datetime]:
@@ -105,7 +111,7 @@ class Services:
                 "rappels": "reminders.settings",
             }
         )
-        renderer = Renderer(election, clock, directory)
+        renderer = Renderer(election, clock, directory, texts_dir(settings, election))
         services = cls(settings, election, store, engine, renderer, roll, base_election=election)
         await services.refresh_live()
         return services

@@ -39,14 +39,23 @@ class Settings(BaseSettings):
     roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
     roll_lookups_per_day: int = Field(2000, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_DAY")
     broadcast_rate: float = Field(25.0, alias="VOTEBOT_BROADCAST_RATE", gt=0, le=30)
+    # A folder of operator templates overriding the built-in ones (beats the configuration's).
+    texts_dir: Path | None = Field(None, alias="VOTEBOT_TEXTS_DIR")
     webhook_secret: SecretStr | None = Field(None, alias="VOTEBOT_WEBHOOK_SECRET")
     webhook_listen: str = Field("127.0.0.1", alias="VOTEBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, alias="VOTEBOT_WEBHOOK_PORT", ge=1, le=65535)
 
-    @field_validator("election", mode="before")
+    @field_validator("election", "texts_dir", mode="before")
     @classmethod
-    def _election(cls, value: object) -> object:
+    def _empty_is_none(cls, value: object) -> object:
         return None if value in (None, "") else value
+
+    @field_validator("texts_dir")
+    @classmethod
+    def _texts_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("expected a folder of templates")
+        return value
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

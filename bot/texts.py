@@ -7,11 +7,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
     Environment,
+    FileSystemLoader,
     PackageLoader,
     StrictUndefined,
     TemplateNotFound,
@@ -34,10 +38,17 @@ class Rendered:
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
-def build_environment() -> Environment:
-    """The Jinja environment: autoescaped HTML, undefined names are errors."""
+def build_environment(texts_dir: str | Path | None = None) -> Environment:
+    """The Jinja environment: autoescaped HTML, undefined names are errors.
+
+    With `texts_dir`, an operator's template of the same name replaces the built-in one.
+    """
+    builtin = PackageLoader("bot", "templates")
+    loader: BaseLoader = builtin
+    if texts_dir is not None:
+        loader = ChoiceLoader([FileSystemLoader(str(texts_dir)), builtin])
     env = Environment(
-        loader=PackageLoader("bot", "templates"),
+        loader=loader,
         autoescape=select_autoescape(["html"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -83,8 +94,9 @@ class Renderer:
         election: Election,
         clock: Callable[[], datetime],
         directory: Directory | None = None,
+        texts_dir: str | Path | None = None,
     ) -> None:
-        self.env = build_environment()
+        self.env = build_environment(texts_dir)
         self.election = election
         self.clock = clock
         # The contact directory snapshot (from the store; the configuration's by default).
