@@ -26,7 +26,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -221,6 +221,8 @@ class RollLookup:
         self.per_day = per_day  # every voter together
         self.roll_ballot = roll_ballot  # the ballot the guide names (configuration)
         self.alert_after = alert_after  # refusals in a day before support is told
+        # Set by a front end with a staff channel: (user id, refusals today) → tell support.
+        self.alert: Callable[[int, int], Awaitable[None]] | None = None
 
     async def __call__(self, text: str, ctx: Context) -> str | None:
         """Text handler `roll_lookup`: the trigger naming the step to show."""
@@ -264,6 +266,8 @@ class RollLookup:
                 user_id,
                 refusals,
             )
+            if self.alert is not None:
+                await self.alert(user_id, refusals)
         return "rate_limited"
 
     async def entry(self, text: str, ctx: Context) -> str | None:

@@ -69,7 +69,7 @@ async def test_a_bad_value_is_refused_and_nothing_changes(app, api) -> None:
 
 async def test_the_closing_time_set_in_telegram_is_paris_time_for_voters(app, api) -> None:
     voter, admin = Chat(app, api, 1001), Chat(app, api, ADMIN)
-    await admin.say("/election set vote_closes 2026-12-10T17:00")
+    await admin.say("/election set vote_closes 2026-12-10 17:00")
     await voter.say("/menu")
     assert "jeudi 10 décembre 2026 à 17h00" in voter.texts()[-1]
     await admin.say("/election history")

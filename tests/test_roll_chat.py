@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from bot.election import load_election
 from bot.flows import Context
 from bot.roll import import_roll
+from bot.services import Services
 from bot.settings import Settings
+from bot.telegram.app import build_application
 from tests.conftest import ACTIVATION_NOW, Chat, make_settings
+from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.inprocess import FakeRequest
 from tests.test_roll import ROWS, write
 
 LIMIT = 3
@@ -179,3 +185,30 @@ async def test_a_global_daily_cap_protects_the_roll_from_many_accounts(
         await chat.say("Awa Ndiaye")
     assert "figure sur la liste" not in chat.last["text"]
     assert "Trop de vérifications ont été faites aujourd'hui" in chat.last["text"]
+
+
+async def test_support_gets_a_note_in_the_staff_group(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, VOTEBOT_ROLL_LOOKUPS_PER_HOUR="1", VOTEBOT_SUPPORT_CHAT="-1009999"
+    )
+    election = load_election("creteil-2022")
+    services = await Services.open(settings, election)
+    api = FakeBotAPI()
+    app = build_application(settings, election, services, request=FakeRequest(api))
+    await app.initialize()
+    await app.post_init(app)
+    try:
+        await import_roll(services.store, write(tmp_path / "roll.csv", ROWS), ACTIVATION_NOW)
+        chat = Chat(app, api)
+        await chat.say("/menu")
+        await chat.press("Liste électorale")
+        await chat.press("Vérifier un·e collègue")
+        for _ in range(4):
+            await chat.say("Inconnu Paul")
+        await asyncio.sleep(0.05)
+        notes = [c.params["text"] for c in api.sent(-1009999)]
+        assert len(notes) == 1 and "1001" in notes[0] and "3 fois" in notes[0]
+    finally:
+        await app.post_shutdown(app)
+        await app.shutdown()
+        await services.close()

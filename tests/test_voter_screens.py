@@ -113,9 +113,7 @@ async def test_a_lost_notice_before_the_vote_points_to_the_secretariat_now(
     chat_at: Open,
 ) -> None:
     chat = await chat_at("2022-10-20T10:00")
-    await chat.say("/menu")
-    await chat.press("J'ai perdu")
-    await chat.press("Code de vote perdu")
+    await chat.say("j'ai perdu ma notice")
     assert "secrétariat de votre établissement" in text(chat)
     assert "jeudi 1er décembre 2022" in text(chat)
 

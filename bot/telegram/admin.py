@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.auth import ADMIN
@@ -16,6 +19,8 @@ from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
 from store.roles import ROLES
+
+log = logging.getLogger(__name__)
 
 
 @requires(ADMIN)
@@ -54,9 +59,10 @@ async def on_election(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     args = context.args or []
     renderer = services.renderer
     assert update.effective_message is not None and update.effective_user is not None
-    if args[:1] == ["set"] and len(args) == 3 and args[1] in FACTS:
+    if args[:1] == ["set"] and len(args) >= 3 and args[1] in FACTS:
+        value = " ".join(args[2:])  # "2026-12-10 17:00" as well as "2026-12-10T17:00"
         try:
-            change = await services.set_fact(args[1], args[2], update.effective_user.id)
+            change = await services.set_fact(args[1], value, update.effective_user.id)
         except ConfigError as exc:
             text = renderer.text(
                 "admin/election_refused.html", {"key": args[1], "error": str(exc)}
@@ -104,3 +110,28 @@ def election_changed(worker: Broadcaster) -> Callable[[Election], None]:
         worker.variables.election = election
 
     return listener
+
+
+def roll_alert(bot: Bot, services: Services) -> Callable[[int, int], Awaitable[None]]:
+    """The roll's note to support (staff group) about a user who keeps hitting the limit."""
+    pending: set[asyncio.Task[None]] = set()
+
+    async def send(user_id: int, refusals: int) -> None:
+        chat = services.settings.support_chat
+        if chat is None:
+            return
+        text = services.renderer.text(
+            "support/roll_alert.html", {"user_id": user_id, "refusals": refusals}
+        )
+        try:
+            await bot.send_message(chat, text)
+        except TelegramError as exc:
+            log.warning("roll alert not delivered to support: %s", exc)
+
+    async def alert(user_id: int, refusals: int) -> None:
+        # Sent beside the voter's turn, never holding it up.
+        task = asyncio.get_running_loop().create_task(send(user_id, refusals))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    return alert

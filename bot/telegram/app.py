@@ -136,6 +136,8 @@ def build_application(
         )
         app.bot_data["broadcaster"] = worker
         services.election_listeners.append(admin.election_changed(worker))
+        if services.roll is not None:
+            services.roll.alert = admin.roll_alert(app.bot, services)
         worker.start()
 
     async def post_shutdown(app: Application) -> None:
