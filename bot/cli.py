@@ -10,6 +10,7 @@ from datetime import datetime
 
 from bot import election_cmd
 from bot.election import ConfigError, Election, current_builtin, load_election
+from bot.localtime import paris_iso
 from bot.logs import configure_logging
 from bot.settings import PARIS, Settings, SettingsError, load_settings
 
@@ -274,7 +275,7 @@ async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
     if args.action == "list":
         for b in await store.list_broadcasts(limit=50):
             counts = await store.broadcast_counts(b.id)
-            when = b.send_at.astimezone(services.election.tz).isoformat(timespec="minutes")
+            when = paris_iso(b.send_at)
             print(f"{b.id}\t{b.state}\t{when}\t{b.audience}\t{counts.sent}/{counts.total}")
         return 0
     if args.action in ("status", "cancel"):
@@ -288,7 +289,7 @@ async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
         c = await store.broadcast_counts(b.id)
         print(
             f"broadcast {b.id}: {b.state}, audience {b.audience}, "
-            f"at {b.send_at.astimezone(services.election.tz).isoformat(timespec='minutes')}\n"
+            f"at {paris_iso(b.send_at)}\n"
             f"delivered {c.sent}, pending {c.open}, blocked {c.blocked}, failed {c.failed} "
             f"(recipients {c.total})"
         )
@@ -314,7 +315,7 @@ async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
 async def _cmd_reminders(services, args: argparse.Namespace) -> int:
     from bot.broadcast import check_text, ensure_plan, parse_audience, parse_when
 
-    store, now, tz = services.store, services.engine.clock(), services.election.tz
+    store, now = services.store, services.engine.clock()
     await ensure_plan(store, services.renderer, services.election, now)
     plan = {b.plan_key: b for b in await store.planned_reminders()}
     keys = args.keys or list(plan)
@@ -324,7 +325,7 @@ async def _cmd_reminders(services, args: argparse.Namespace) -> int:
     if args.action == "plan":
         for key in keys:
             b = plan[key]
-            when = b.send_at.astimezone(tz).isoformat(timespec="minutes")
+            when = paris_iso(b.send_at)
             first = b.text.splitlines()[0] if b.text else ""
             print(f"{key}\t#{b.id}\t{b.state}\t{when}\t{b.audience}\t{first}")
         return 0

@@ -39,6 +39,7 @@ from bot.election import Category
 from bot.flows import Context
 from bot.flows.directory import CATEGORY, DEPARTEMENT
 from bot.flows.roll import FOUND, LIMIT
+from bot.localtime import paris
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -537,7 +538,7 @@ def format_stats(stats: Any) -> str:
         return "no roll in service (import one with: votebot roll import FILE)"
     lines = [
         f"roll in service: generation {gen.id}, from {gen.source}, "
-        f"imported {gen.completed_at:%Y-%m-%d %H:%M}",
+        f"imported {paris(gen.completed_at):%Y-%m-%d %H:%M} (Paris time)",
         f"entries: {stats.entries}  people (distinct names): {stats.people}  "
         f"rejected at import: {gen.rejected}",
     ]
