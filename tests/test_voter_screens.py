@@ -164,11 +164,9 @@ async def test_the_reminder_promise_follows_what_admins_switched_on(chat_at: Ope
     assert "Aucun rappel n'est programmé" in text(chat)
     assert "Un rappel est prévu" not in text(chat)
 
-    services = chat.app.bot_data["services"]
     admin = Chat(chat.app, chat.api, 42)
     await admin.say("/calendrier")
     await admin.press("opening")
-    await services.refresh_live()
     await chat.say("/menu")
     await chat.press("J'ai perdu")
     await chat.press("Code de vote perdu")

@@ -54,6 +54,7 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reminder = plan.get(key)
     if reminder is not None and reminder.send_at > services.engine.clock():
         await services.store.enable_reminder(key, reminder.state == "planned")
+        await services.refresh_live()  # voters' screens promise only the reminders switched on
     await query.answer()
     text, markup = await _screen(services)
     if query.message is not None:
