@@ -141,12 +141,3 @@ class PostgresDatabase(PostgresConnection):
 
     async def bulk_load(self, on: bool) -> None:
         """Nothing to tune: the server manages its own cache and checkpoints."""
-
-    async def copy_rows(
-        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> None:
-        """Bulk-insert rows with COPY (used by `votebot db copy`)."""
-        async with self.pool.acquire() as conn:
-            await conn.copy_records_to_table(
-                table, records=[tuple(r) for r in rows], columns=list(columns)
-            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from store import (
     TransitionEvent,
     open_store,
 )
+from store.roll import RollRow
 from store.support import TranscriptLine
 
 NOW = datetime(2022, 11, 2, 9, 0).astimezone()
@@ -100,18 +102,17 @@ async def test_user_profile_opt_ins_and_activity(store: SqlStore) -> None:
     await store.update_profile(BIG, category="aesh", departement="93")
     await store.set_reminders(BIG, True)
     await store.set_active(BIG, False)
-    user = await store.get_user(BIG)
-    assert user is not None
-    assert (user.category, user.departement, user.reminders, user.active) == (
+    changed = await store.get_user(BIG)
+    assert changed is not None
+    assert (changed.category, changed.departement, changed.reminders, changed.active) == (
         "aesh",
         "93",
         True,
         False,
     )
     later = await store.touch_user(BIG, "Anne", NOW + timedelta(hours=1))
-    assert (
-        later.active and later.first_seen == user.first_seen and later.last_seen > user.last_seen
-    )
+    assert later.active and later.first_seen == user.first_seen
+    assert later.last_seen > user.last_seen
     assert await store.count_users() == 1
     with pytest.raises(ValueError):
         await store.update_profile(BIG, active="1")
@@ -147,7 +148,7 @@ async def test_progress_ticked_and_unticked_and_counted(store: SqlStore) -> None
 
 
 async def test_a_profile_field_in_a_step_is_saved_with_it(store: SqlStore) -> None:
-    profile = {"category": "atss", "reminders": True}  # flows set booleans (set_profile)
+    profile: dict[str, Any] = {"category": "atss", "reminders": True}  # flows set booleans
     await store.commit_step(_step(3, "a", profile=profile), NOW)
     user = await store.get_user(3)
     assert user is not None and (user.category, user.reminders) == ("atss", True)
@@ -211,7 +212,7 @@ async def test_directory_seeded_once_then_replaced(store: SqlStore) -> None:
 # -- roll ---------------------------------------------------------------------------------
 
 
-def _roll_row(surname: str, first: str, ballot: str = "CAP") -> tuple[str, ...]:
+def _roll_row(surname: str, first: str, ballot: str = "CAP") -> RollRow:
     key = " ".join(sorted(f"{surname} {first}".lower().split()))
     loose = "".join(sorted(key.replace(" ", "")))
     return (key, loose, key[::-1], surname, first, ballot, "aesh", "93", None)
