@@ -340,7 +340,7 @@ class BroadcastQueries:
     # -- composer drafts -------------------------------------------------------------------
 
     # Who is in the composer, kept in memory: every text message asks, and only the bot
-    # process writes drafts (a multi-replica backend would query instead).
+    # process writes drafts (on a database shared by processes, `db.shared`, we query).
     _drafting: set[int] | None = None
 
     async def _composing(self) -> set[int]:
@@ -351,7 +351,7 @@ class BroadcastQueries:
 
     async def get_draft(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
         """A broadcaster's composer step and data, or None."""
-        if user_id not in await self._composing():
+        if not self.db.shared and user_id not in await self._composing():
             return None
         row = await self.db.fetchone(
             "SELECT step, data FROM broadcast_drafts WHERE user_id = ?", (user_id,)

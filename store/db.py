@@ -89,6 +89,8 @@ class Database(Connection, Protocol):
     """A backend: autocommit statements, transactions, migrations applied on open."""
 
     dialect: str  # one of DIALECTS
+    # Other bot processes may write too (PostgreSQL): no answer may be cached in memory.
+    shared: bool
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """One atomic unit: committed at the end of the block, rolled back on an exception.

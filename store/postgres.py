@@ -83,6 +83,7 @@ class PostgresDatabase(PostgresConnection):
     """An asyncpg pool on one database; migrations applied on open, one process at a time."""
 
     dialect = "postgresql"
+    shared = True
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__(pool)

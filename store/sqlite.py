@@ -70,6 +70,7 @@ class SqliteDatabase(SqliteConnection):
     """One aiosqlite connection in WAL mode; writes are serialised by an asyncio lock."""
 
     dialect = "sqlite"
+    shared = False
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         super().__init__(conn)

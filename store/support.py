@@ -70,7 +70,7 @@ class SupportQueries:
 
     db: Database
     # Voters with an open handoff, kept in memory: every update asks, and only the bot process
-    # opens or closes handoffs (a multi-replica backend would query instead).
+    # opens or closes handoffs (on a database shared by processes, `db.shared`, we query).
     _open_voters: set[int] | None = None
 
     async def _voters_with_handoff(self) -> set[int]:
@@ -96,7 +96,7 @@ class SupportQueries:
 
     async def open_handoff_of(self, user_id: int) -> Handoff | None:
         """The voter's open handoff, or None."""
-        if user_id not in await self._voters_with_handoff():
+        if not self.db.shared and user_id not in await self._voters_with_handoff():
             return None
         row = await self.db.fetchone(
             "SELECT * FROM handoffs WHERE user_id = ? AND closed_at IS NULL", (user_id,)
