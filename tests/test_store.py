@@ -1,5 +1,5 @@
-"""SQLite-specific store tests (the file itself); backend-neutral ones are in
-test_store_contract.py."""
+"""Store tests of one backend's machinery (the SQLite file, migration and placeholder
+translation); backend-neutral ones are in test_store_contract.py."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from store import open_store
 from store.db import ddl, migrations
+from store.postgres import numbered
 
 
 async def test_sqlite_file_uses_wal_foreign_keys_and_all_migrations(tmp_path: Path) -> None:
@@ -34,3 +35,10 @@ def test_migrations_are_written_once_and_translated_for_postgresql() -> None:
         'f DOUBLE PRECISION, t TEXT COLLATE "C"'
     )
     assert ddl("text TEXT", "postgresql") == 'text TEXT COLLATE "C"'  # names stay lower case
+
+
+def test_placeholders_are_numbered_outside_quotes() -> None:
+    sql = "SELECT ? AS a, '?' AS \"b?\", 'it''s ?' FROM t WHERE x = ? AND y IN (?, ?)"
+    assert numbered(sql) == (
+        "SELECT $1 AS a, '?' AS \"b?\", 'it''s ?' FROM t WHERE x = $2 AND y IN ($3, $4)"
+    )
