@@ -55,7 +55,10 @@ class Cluster:
                 self.owner = pwd.getpwnam(SERVER_USER)
             except KeyError:
                 raise ClusterUnavailable(f"running as root and no {SERVER_USER!r} user") from None
-        self.root = Path(tempfile.mkdtemp(prefix="votebot-pg-"))
+        # As root, under /tmp whatever TMPDIR says: the server user must be able to reach it.
+        self.root = Path(
+            tempfile.mkdtemp(prefix="votebot-pg-", dir="/tmp" if self.as_root else None)
+        )
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.port = _free_port()
@@ -65,7 +68,10 @@ class Cluster:
         command = [str(a) for a in args]
         if self.as_root:
             command = ["runuser", "-u", SERVER_USER, "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ClusterUnavailable(f"{command[0]}: {exc}") from None
 
     def start(self) -> None:
         """initdb, then start the server and wait until it accepts connections."""
