@@ -25,9 +25,9 @@ from bot.telegram import admin, broadcast, plan, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
-# Telegram's command menu (labels in common/commands.html)
 # A dead sender's broadcast lease expires after this; another process then takes over.
 BROADCAST_LEASE_SECONDS = 10.0
+# Telegram's command menu (labels in common/commands.html)
 VOTER_COMMANDS = ["menu", "progression", "profil", "rappels", "aide", "start"]
 NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression", "rappels"]
 
