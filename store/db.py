@@ -96,8 +96,13 @@ class Database(Connection, Protocol):
         """One atomic unit: committed at the end of the block, rolled back on an exception.
 
         Write transactions run one at a time (SQLite's lock; a PostgreSQL advisory lock), so a
-        read followed by a write inside one sees no concurrent transaction's writes.
+        read followed by a write inside one sees no concurrent transaction's writes. Inside
+        the block, use only the connection it yields (never the database itself).
         """
+        ...
+
+    async def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one write statement with `RETURNING`, atomic on its own; returns its rows."""
         ...
 
     async def bulk_load(self, on: bool) -> None:

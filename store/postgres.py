@@ -140,5 +140,9 @@ class PostgresDatabase(PostgresConnection):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             yield PostgresConnection(conn)
 
+    async def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one write statement with RETURNING, atomic on its own; returns its rows."""
+        return await self.fetchall(sql, params)
+
     async def bulk_load(self, on: bool) -> None:
         """Nothing to tune: the server manages its own cache and checkpoints."""

@@ -190,7 +190,7 @@ class RollQueries:
         the two orders: `limit` keys on each side of each order are enough to meet it.
         One round trip; only the (covering) indexes are read.
         """
-        parts = []
+        parts: list[str] = []
         for column in ("key", "rkey"):
             # Column names come from the fixed pair above, values are parameters.
             for op, order in ((">=", "ASC"), ("<", "DESC")):

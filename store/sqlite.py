@@ -126,6 +126,11 @@ class SqliteDatabase(SqliteConnection):
         async with self._write_lock:
             return await super().execute(sql, params)
 
+    async def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one write statement with RETURNING, atomic on its own; its rows (one hop)."""
+        async with self._write_lock:
+            return await super().fetchall(sql, params)
+
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement per row, all in one transaction."""
         async with self.transaction() as conn:

@@ -179,6 +179,16 @@ async def test_a_new_row_id_comes_back_from_returning(store: SqlStore) -> None:
     assert changed == 2 and changed.rowcount == 2
 
 
+async def test_a_single_write_returns_its_rows(store: SqlStore) -> None:
+    await store.touch_user(1, "A", NOW)
+    await store.touch_user(2, "B", NOW)
+    rows = await store.db.execute_returning(
+        "UPDATE users SET active = 0 WHERE user_id >= ? RETURNING user_id", (1,)
+    )
+    assert sorted(r["user_id"] for r in rows) == [1, 2]
+    assert await store.db.execute("UPDATE users SET active = 1 WHERE active = 0") == 2
+
+
 async def test_text_sorts_by_code_point_on_every_backend(store: SqlStore) -> None:
     names = ["b", "B", "a", "É", "e", "_", "1"]
     await store.directory_replace([DirectoryEntry(n, None, f"{n}@x") for n in names])
