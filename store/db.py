@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any, Protocol
 
 DIALECTS = ("sqlite", "postgresql")
@@ -119,13 +120,15 @@ def is_postgres_url(target: object) -> bool:
     return str(target).startswith(URL_SCHEMES)
 
 
-def migrations(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
+def migrations(
+    dialect: str = "sqlite", folder: Traversable | None = None
+) -> list[tuple[int, str, str]]:
     """The numbered migrations for `dialect`, in order: (number, name, sql)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}")
     plain: dict[int, tuple[str, str]] = {}
     special: dict[int, str] = {}
-    for item in resources.files("store.migrations").iterdir():
+    for item in (folder or resources.files("store.migrations")).iterdir():
         match = _MIGRATION.match(item.name)
         if not match:
             continue

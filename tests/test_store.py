@@ -37,6 +37,20 @@ def test_migrations_are_written_once_and_translated_for_postgresql() -> None:
     assert ddl("text TEXT", "postgresql") == 'text TEXT COLLATE "C"'  # names stay lower case
 
 
+def test_a_dialect_file_replaces_a_migration_for_that_dialect_only(tmp_path: Path) -> None:
+    (tmp_path / "0001_base.sql").write_text("CREATE TABLE a (n INTEGER)")
+    (tmp_path / "0001_base.postgresql.sql").write_text("CREATE TABLE a (n SMALLINT)")
+    (tmp_path / "0002_more.sql").write_text("CREATE TABLE b (x REAL)")
+    assert migrations("sqlite", tmp_path) == [
+        (1, "0001_base.sql", "CREATE TABLE a (n INTEGER)"),
+        (2, "0002_more.sql", "CREATE TABLE b (x REAL)"),
+    ]
+    assert migrations("postgresql", tmp_path) == [
+        (1, "0001_base.sql", "CREATE TABLE a (n SMALLINT)"),
+        (2, "0002_more.sql", "CREATE TABLE b (x DOUBLE PRECISION)"),
+    ]
+
+
 def test_placeholders_are_numbered_outside_quotes() -> None:
     sql = "SELECT ? AS a, '?' AS \"b?\", 'it''s ?' FROM t WHERE x = ? AND y IN (?, ?)"
     assert numbered(sql) == (
