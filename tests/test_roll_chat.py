@@ -54,14 +54,17 @@ async def test_a_colleague_on_the_roll_is_confirmed_for_the_guides_ballot_only(
 
 async def test_the_name_typed_is_kept_nowhere_in_the_conversation(roll_chat: Chat) -> None:
     store = roll_chat.app.bot_data["services"].store
-    await roll_chat.say("Lefèvre Anne-Sophie")
+    await roll_chat.say("Oeuvrard Cécile")
+    assert "figure sur la liste" in roll_chat.last["text"]
     await roll_chat.say("Dupont Marie")
     conv = await store.load_conversation(roll_chat.user_id)
     assert conv is not None
-    assert "Lef" not in str(conv.data) and "Dupont" not in str(conv.data)
+    assert "Oeuvrard" not in str(conv.data) and "Dupont" not in str(conv.data)
     update = await roll_chat.say("Awa Ndiaye")
     seen = await store.processed_update(update["update_id"])
     assert seen is not None and seen.replied and seen.replies == []  # purged once delivered
+    lines = await store.transcript(roll_chat.user_id, 50)
+    assert lines and not any("Oeuvrard" in x.text or "Dupont" in x.text for x in lines)
 
 
 async def test_a_surname_alone_asks_for_the_first_name(roll_chat: Chat) -> None:
