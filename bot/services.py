@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
-from bot.engine import Engine
+from bot.engine import Engine, TextHandler
 from bot.facts import Change, draft_broadcast, effective, set_fact
 from bot.flows import default_flows, start_step
 from bot.roll import RollLookup
@@ -90,7 +90,10 @@ class Services:
             settings.roll_lookups_per_day,
             roll_ballot=lambda: services.election.roll_ballot,
         )
-        text_handlers = {"roll_lookup": roll, "directory_query": directory_text}
+        text_handlers: dict[str, TextHandler] = {
+            "roll_lookup": roll,
+            "directory_query": directory_text,
+        }
         flows = default_flows()
         router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)
         features = frozenset({"support"} if settings.support_chat else ())
