@@ -36,11 +36,16 @@ async def run(services: Services, args: argparse.Namespace) -> int:
         if args.key is None or args.value is None:
             print("votebot election set: KEY and VALUE are required", file=sys.stderr)
             return 2
+        old = election
         try:
             change = await services.set_fact(args.key, args.value, None)
         except ConfigError as exc:
             print(f"votebot election set: {exc}", file=sys.stderr)
             return 2
+        from bot.telegram.plan import follow_facts  # the calendar reminders (bot.broadcast)
+
+        if await follow_facts(services, old):
+            print("calendar reminders not edited by hand follow the new value")
         print(f"{args.key} = {format_fact(change.after)} (was {format_fact(change.before)})")
         if change.drafted:
             print(

@@ -126,3 +126,17 @@ def test_cli_election_show_set_history_check(tmp_path: Path) -> None:
     assert "portal_url" not in out and "missing\tvote_closes" in out
     _, out, _ = votebot("reminders", "plan")
     assert "published_portal_url" in out and "planned" in out
+
+
+async def test_reminders_nobody_edited_follow_a_published_closing_time(app, api) -> None:
+    admin = Chat(app, api, ADMIN)
+    store = app.bot_data["services"].store
+    await admin.say("/calendrier")  # the plan derived from the facts known today
+    plan = {b.plan_key: b for b in await store.planned_reminders()}
+    assert "17h00" not in plan["last_morning"].text and "last_afternoon" not in plan
+    await store.edit_reminder("eve", text="Texte de l'admin")
+    await admin.say("/election set vote_closes 2026-12-10T17:00")
+    plan = {b.plan_key: b for b in await store.planned_reminders()}
+    assert "ferme aujourd'hui à 17h00" in plan["last_morning"].text
+    assert "last_afternoon" in plan and plan["last_afternoon"].state == "planned"
+    assert plan["eve"].text == "Texte de l'admin"  # an admin's own words are kept

@@ -18,6 +18,7 @@ from bot.facts import check
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
+from bot.telegram.plan import follow_facts
 from store.roles import ROLES
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ async def on_election(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert update.effective_message is not None and update.effective_user is not None
     if args[:1] == ["set"] and len(args) >= 3 and args[1] in FACTS:
         value = " ".join(args[2:])  # "2026-12-10 17:00" as well as "2026-12-10T17:00"
+        old = services.election
         try:
             change = await services.set_fact(args[1], value, update.effective_user.id)
         except ConfigError as exc:
@@ -68,6 +70,7 @@ async def on_election(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 "admin/election_refused.html", {"key": args[1], "error": str(exc)}
             )
         else:
+            await follow_facts(services, old)
             text = renderer.text(
                 "admin/election_set.html",
                 {
