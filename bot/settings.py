@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     webhook_listen: str = Field("127.0.0.1", alias="VOTEBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, alias="VOTEBOT_WEBHOOK_PORT", ge=1, le=65535)
 
-    @field_validator("election", "texts_dir", mode="before")
+    @field_validator("election", "texts_dir", "now", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in (None, "") else value

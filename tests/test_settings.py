@@ -87,3 +87,13 @@ def test_fresh_start_on_30_november_2026_speaks_of_the_2026_vote(tmp_path: Path)
     assert "du jeudi 3 décembre 2026 au jeudi 10 décembre 2026" in proc.stdout
     assert "2022" not in proc.stdout
     assert "Le lien du portail élections 2026 n'est pas encore publié" in proc.stdout
+
+
+def test_the_example_env_file_starts_as_is(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        (Path(__file__).parents[1] / ".env.example").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    s = load_settings(env_file)
+    assert s.election is None and s.now is None and s.texts_dir is None
