@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,11 @@ def test_unsourced_statements_are_gone() -> None:
         "la fonction et l'établissement de la personne",
     ):
         assert claim not in templates
+
+
+def test_every_template_the_table_names_exists() -> None:
+    table = (ROOT / "docs" / "FACTS.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([a-z_]+/[a-z_*]+\.html)`", table))
+    assert named
+    for name in named:
+        assert list((ROOT / "bot" / "templates").glob(name)), name
