@@ -10,8 +10,8 @@ from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
 from bot.engine import Engine
 from bot.flows import default_flows, start_step
-from bot.roll import RollLookup
-from bot.routing import Router
+from bot.roll import RollLookup, extract_name
+from bot.routing import QuestionGuard, Router, feedback_recorder, profile_text
 from bot.settings import PARIS, Settings
 from bot.texts import Renderer
 from store import Store, open_store
@@ -44,9 +44,20 @@ class Services:
         await store.directory_seed(Directory.from_election(election).entries)
         directory = Directory(tuple(await store.directory_list()))
         roll = RollLookup(store, settings.roll_lookups_per_hour)
-        text_handlers = {"roll_lookup": roll, "directory_query": directory_text}
+        text_handlers = {
+            "roll_lookup": QuestionGuard(roll, own=("check_roll",)),
+            "directory_query": QuestionGuard(
+                directory_text, own=("colleague_missing_contact", "check_roll")
+            ),
+            "profile_text": profile_text,
+        }
         flows = default_flows()
-        router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)
+        router = Router(
+            flows,
+            roll_entry=roll.entry,
+            directory_entry=directory_entry,
+            extract_name=extract_name,
+        )
         features = frozenset({"support"} if settings.support_chat else ())
         engine = Engine(
             store,
@@ -58,6 +69,7 @@ class Services:
             features=features,
         )
         engine.start = start_step
+        engine.press_hooks["info.clarify"] = feedback_recorder(store)
         engine.commands.update(
             {
                 "profil": "profile.category",

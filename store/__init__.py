@@ -9,6 +9,7 @@ from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQuer
 from store.conversations import ConversationQueries
 from store.db import Database
 from store.directory import DirectoryEntry, DirectoryQueries
+from store.feedback import FeedbackQueries, IntentFeedback
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
@@ -22,6 +23,7 @@ __all__ = [
     "BroadcastCounts",
     "Conversation",
     "DirectoryEntry",
+    "IntentFeedback",
     "ProcessedUpdate",
     "Recipient",
     "RollEntry",
@@ -45,6 +47,7 @@ class SqliteStore(
     RollQueries,
     SupportQueries,
     BroadcastQueries,
+    FeedbackQueries,
 ):
     """The SQLite backend: one query mixin per table group, one shared database."""
 

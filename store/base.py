@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, Recipient
 from store.directory import DirectoryEntry
+from store.feedback import IntentFeedback
 from store.models import (
     Conversation,
     ProcessedUpdate,
@@ -114,3 +115,6 @@ class Store(Protocol):
         self, user_id: int, step: str, data: dict[str, Any], now: datetime
     ) -> None: ...
     async def delete_draft(self, user_id: int) -> None: ...
+
+    async def add_intent_feedback(self, intent: str, text: str, now: datetime) -> None: ...
+    async def intent_feedback(self) -> list[IntentFeedback]: ...

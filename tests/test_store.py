@@ -140,3 +140,14 @@ async def test_load_turn_reads_everything_the_engine_needs_at_once(store: Store)
     assert state.progress == {"identifier", "account"}
     assert state.processed is not None and not state.processed.replied
     assert (await store.load_turn(7, None)).processed is None
+
+
+async def test_intent_feedback_is_kept_in_order_for_export(store: Store) -> None:
+    await store.add_intent_feedback("lost_vote_code", "j'ai paumé le papier", NOW)
+    await store.add_intent_feedback("vote_dates", "ça ferme quand", NOW + timedelta(seconds=1))
+    rows = await store.intent_feedback()
+    assert [(r.intent, r.text) for r in rows] == [
+        ("lost_vote_code", "j'ai paumé le papier"),
+        ("vote_dates", "ça ferme quand"),
+    ]
+    assert rows[0].created_at == NOW

@@ -10,6 +10,7 @@ import pytest
 
 from bot.election import load_election
 from bot.flows import Reply, default_flows
+from bot.flows.info import INTENT_STEPS
 from bot.settings import PARIS
 from bot.texts import Renderer, html_to_plain
 from store import Audience, Broadcast, BroadcastCounts
@@ -43,6 +44,7 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for c in (True, False)
     ],
     "admin/role_usage.html": [{"roles": ("broadcaster", "support")}],
+    "info/english.html": [{"topic": intent} for intent in INTENT_STEPS] + [{"topic": None}],
     **SUPPORT_CONTEXTS,
 }
 _BROADCAST = Broadcast(

@@ -38,6 +38,7 @@ class Step:
     effect: str | None = None  # a front-end effect requested on arrival (e.g. "handoff")
     show: Mapping[str, Condition] = field(default_factory=dict)  # trigger → shown only if true
     columns: int = 1  # buttons per row (short labels only)
+    order: Callable[[Context], tuple[str, ...]] | None = None  # buttons in a per-voter order
 
 
 @dataclass(frozen=True)
