@@ -72,11 +72,12 @@ class IntentModel:
     def probabilities(self, text: str) -> tuple[np.ndarray, float]:
         """Each intent's probability (in `self.intents` order) and the known-n-gram share."""
         norm = normalise(text)
-        scores = self._bias.copy()
-        for block in self._blocks:
-            scores += block.scores(norm)
+        chars, words = self._blocks
+        grams = chars.analyse(norm)
+        found = [i for g in grams if (i := chars.vocabulary.get(g)) is not None]
+        scores = self._bias + chars.scores(found) + words.scores(words.indices(norm))
         scores = np.exp(scores - scores.max())
-        return scores / scores.sum(), self._blocks[0].known(norm)
+        return scores / scores.sum(), len(found) / len(grams) if grams else 0.0
 
     def classify(self, text: str) -> Guess:
         """The likeliest intents for one message."""
@@ -95,22 +96,21 @@ class _Block:
         self.idf = vectorizer.idf_.astype(np.float32)
         self.weights = np.ascontiguousarray(weights)
 
-    def scores(self, norm: str) -> np.ndarray:
-        """The block's contribution to each intent's score."""
-        found = (self.vocabulary.get(g) for g in self.analyse(norm))
-        counts = Counter(i for i in found if i is not None)
-        if not counts:
+    def indices(self, norm: str) -> list[int]:
+        """Vocabulary indices of the text's n-grams (unknown ones dropped)."""
+        vocabulary = self.vocabulary
+        return [i for g in self.analyse(norm) if (i := vocabulary.get(g)) is not None]
+
+    def scores(self, found: list[int]) -> np.ndarray:
+        """The block's contribution to each intent's score, from the n-grams found."""
+        if not found:
             return np.zeros(self.weights.shape[1], dtype=np.float32)
+        counts = Counter(found)
         index = np.fromiter(counts, dtype=np.int64, count=len(counts))
         tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
         values = tf * self.idf[index]
         values /= np.linalg.norm(values)
         return values @ self.weights[index]
-
-    def known(self, norm: str) -> float:
-        """Share of the text's n-grams present in the vocabulary."""
-        grams = self.analyse(norm)
-        return sum(g in self.vocabulary for g in grams) / len(grams) if grams else 0.0
 
 
 @cache
