@@ -8,6 +8,7 @@ département typed while the profile is unknown fills the profile (`profile_stat
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
+from functools import lru_cache
 
 from bot import directory
 from bot.directory import parse_directory_query
@@ -37,6 +38,7 @@ _STATEMENT_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=256)  # a step's guard and then the router read the same message
 def understood(text: str) -> Decision:
     """The decision for a message (classifier + thresholds)."""
     return decide(classify(text))
@@ -146,8 +148,9 @@ class Router:
             ctx.data["misunderstood"] = 0
             return Route(goto="profile." + fill_profile(ctx, *stated), trigger="text:profile")
         decision = understood(text)
-        english = (Reply("info/english.html", {"topic": decision.intent}),)
-        english = english if is_english(text) else ()
+        english: tuple[Reply, ...] = ()
+        if is_english(text):
+            english = (Reply("info/english.html", {"topic": decision.intent}),)
         if decision.kind == "clarify":
             options = [i for i in decision.options if self._exists(self.targets.get(i, ""))]
             if len(options) >= 2:

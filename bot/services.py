@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
-from bot.engine import Engine
+from bot.engine import Engine, TextHandler
 from bot.flows import default_flows, start_step
 from bot.roll import RollLookup, extract_name
 from bot.routing import QuestionGuard, Router, feedback_recorder, profile_text
@@ -44,8 +44,8 @@ class Services:
         await store.directory_seed(Directory.from_election(election).entries)
         directory = Directory(tuple(await store.directory_list()))
         roll = RollLookup(store, settings.roll_lookups_per_hour)
-        text_handlers = {
-            "roll_lookup": QuestionGuard(roll, own=("check_roll",)),
+        text_handlers: dict[str, TextHandler] = {
+            "roll_lookup": QuestionGuard(roll, own=()),
             "directory_query": QuestionGuard(
                 directory_text, own=("colleague_missing_contact", "check_roll")
             ),

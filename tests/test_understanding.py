@@ -48,6 +48,26 @@ async def test_a_question_at_the_roll_step_is_answered_not_looked_up(chat: Chat)
     assert "roll_query" not in conv.data and "perdu" not in str(conv.data)
 
 
+async def test_at_the_roll_step_a_name_is_looked_up_and_a_how_to_is_explained(
+    chat: Chat, tmp_path: Path
+) -> None:
+    from bot.roll import import_roll
+    from tests.test_roll import ROWS, write
+
+    store = _services(chat).store
+    await import_roll(store, write(tmp_path / "roll.csv", ROWS), ACTIVATION_NOW)
+    await chat.say("/menu")
+    await chat.press("Liste électorale")
+    await chat.press("Vérifier un·e collègue")
+    await chat.say("comment je vérifie que ma collègue est sur la liste")
+    assert "consulter la liste électorale" in _text(chat)
+    assert await store.roll_lookups_since(chat.user_id, ACTIVATION_NOW - timedelta(hours=1)) == []
+    await chat.say("est-ce que Mme Lefèvre Anne-Sophie est sur la liste ?")
+    assert "figure sur la liste" in _text(chat)
+    await chat.say("lefevre anne sophie")
+    assert "figure sur la liste" in _text(chat)
+
+
 async def test_a_category_typed_at_the_profile_question_fills_the_profile(chat: Chat) -> None:
     store = _services(chat).store
     await chat.say("/start")
