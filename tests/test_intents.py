@@ -71,29 +71,7 @@ def test_training_is_reproducible_and_the_fast_path_matches_scikit_learn() -> No
 
 # Every example of issue 10: the right answer, or a clarify whose first button is right.
 ISSUE_EXAMPLES = [
-    ("j'ai paumé mon code", "lost_vote_code"),
-    ("j'ai paumé mon code de vote", "lost_vote_code"),
-    ("kan ca ferme", "vote_dates"),
-    ("mon compte est bloqué", "forgot_election_password"),
-    ("jai jamais eu de notice de vote", "vote_code_where"),
-    ("je sais pas lire le code dans l'image", "captcha_problem"),
-    ("jsuis perdu je sais pas par ou commencer", "getting_started"),
-    ("je reçois pas le mail de validation", "validation_email_missing"),
-    ("comment on cree son compte pour voter", "portal_access"),
-    ("je me souviens plus de la reponse a la question secrete", "forgot_secret_answer"),
-    ("mes élèves font n'importe quoi en 4eB, des conseils ?", "out_of_scope"),
-    ("quand est ce qu'on est payé ce mois ci", "out_of_scope"),
-    ("vacataire 6h/semaine, électeur ou pas ?", "who_can_vote"),
-    ("je suis en disponibilité cette année, suis-je électeur ?", "who_can_vote"),
-    ("en congé parental jusqu'en janvier, j'ai le droit de participer ?", "who_can_vote"),
-    ("where can I find my NUMEN number", "numen_where"),
-    ("what is the challenge question used for", "secret_question"),
-    ("No confirmation email arrived in my ac-creteil inbox", "validation_email_missing"),
-    ("STOP", "unsubscribe"),
-    ("arrêtez de m'envoyer des messages", "unsubscribe"),
-    ("pour qui voter ?", "voting_advice"),
-    ("comment je vérifie que ma collègue est sur la liste", "check_roll"),
-    ("jai perdu mon code de vote", "lost_vote_code"),
+    (t, i) for i, t in load_file(Path(__file__).parent / "data" / "issue_examples.tsv")
 ]
 
 
