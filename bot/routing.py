@@ -142,6 +142,7 @@ class Router:
 
     async def __call__(self, text: str, ctx: Context) -> Route:
         """Where `text` leads."""
+        ctx.data.pop(CLARIFY_TEXT, None)  # a message left unclarified is not kept
         stated = profile_statement(text)
         profile_unknown = not ctx.profile.get("category") and not ctx.profile.get("departement")
         if stated is not None and profile_unknown:

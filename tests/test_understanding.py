@@ -110,6 +110,17 @@ async def test_a_statement_at_the_menu_fills_an_unknown_profile_with_a_confirmat
     assert (user.category, user.departement) == ("premier_degre", "93")
 
 
+async def test_with_a_known_profile_a_category_and_departement_give_the_address(
+    chat: Chat,
+) -> None:
+    await chat.say("/menu")
+    await chat.say("je suis AED dans le 77")
+    await chat.say("aesh 93")
+    assert "electionspro-aesh93@ac-creteil.fr" in _text(chat)
+    user = await _services(chat).store.get_user(chat.user_id)
+    assert (user.category, user.departement) == ("aed", "77")
+
+
 async def test_a_departement_typed_at_the_departement_step_keeps_the_category(
     chat: Chat,
 ) -> None:
@@ -187,6 +198,8 @@ async def test_other_thing_leads_to_the_fallback_and_records_nothing(chat: Chat)
     await chat.say("code de vote ou mot de passe, je sais plus")
     await chat.press("Autre chose")
     assert "Je n'ai pas bien compris" in _text(chat)
+    await chat.say("code de vote ou mot de passe, je sais plus")
+    await chat.say("merci")
     assert await _services(chat).store.intent_feedback() == []
     conv = await _conversation(chat)
     assert "clarify_text" not in conv.data
