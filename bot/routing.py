@@ -74,6 +74,12 @@ def fill_profile(ctx: Context, category: str | None, departement: str | None) ->
     return "departement" if ctx.profile.get("departement") is None else "saved"
 
 
+def _only_unknown_fields(ctx: Context, category: str | None, departement: str | None) -> bool:
+    """The statement fills empty profile fields only (else it is about someone else)."""
+    given = {"category": category, "departement": departement}
+    return all(not ctx.profile.get(field) for field, value in given.items() if value)
+
+
 async def profile_text(text: str, ctx: Context) -> str | None:
     """Text handler of the profile steps: a stated category/département answers the step."""
     stated = profile_statement(text)
@@ -144,8 +150,7 @@ class Router:
         """Where `text` leads."""
         ctx.data.pop(CLARIFY_TEXT, None)  # a message left unclarified is not kept
         stated = profile_statement(text)
-        profile_unknown = not ctx.profile.get("category") and not ctx.profile.get("departement")
-        if stated is not None and profile_unknown:
+        if stated is not None and _only_unknown_fields(ctx, *stated):
             ctx.data["misunderstood"] = 0
             return Route(goto="profile." + fill_profile(ctx, *stated), trigger="text:profile")
         decision = understood(text)

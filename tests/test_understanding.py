@@ -110,6 +110,15 @@ async def test_a_statement_at_the_menu_fills_an_unknown_profile_with_a_confirmat
     assert (user.category, user.departement) == ("premier_degre", "93")
 
 
+async def test_a_departement_alone_completes_a_profile_that_lacks_it(chat: Chat) -> None:
+    await chat.say("/start")
+    await chat.press("AESH")
+    await chat.press("Passer")
+    await chat.say("/menu")
+    await chat.say("94")
+    assert "Catégorie : AESH" in _text(chat) and "Val-de-Marne (94)" in _text(chat)
+
+
 async def test_with_a_known_profile_a_category_and_departement_give_the_address(
     chat: Chat,
 ) -> None:
