@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
 from bot.engine import Engine, TextHandler
 from bot.flows import default_flows, start_step
+from bot.intent import model as intent_model
 from bot.roll import RollLookup, extract_name
 from bot.routing import QuestionGuard, Router, feedback_recorder, profile_text
 from bot.settings import PARIS, Settings
@@ -79,6 +81,10 @@ class Services:
         )
         renderer = Renderer(election, clock, directory)
         return cls(settings, election, store, engine, renderer, roll)
+
+    async def warm_up(self) -> None:
+        """Train the intent model now (in a thread), not at the first voter's message."""
+        await asyncio.to_thread(intent_model)
 
     async def refresh_directory(self) -> None:
         """Re-read the directory from the store (after `votebot directory import`)."""
