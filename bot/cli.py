@@ -33,9 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     diagram = sub.add_parser("diagram", help="print a flow as a Mermaid diagram")
     diagram.add_argument("flow", help="flow name, e.g. webmel")
     intent = sub.add_parser(
-        "intent", help="print the intent and confidence of a text (or of each stdin line)"
+        "intent",
+        help="print the intent, confidence and decision of a text (or of each stdin line)",
     )
     intent.add_argument("text", nargs="?", help="a voter's message; omitted: read stdin")
+    intent.add_argument(
+        "--eval", metavar="FILE", help="evaluate on a labelled intent<TAB>text file"
+    )
+    intent.add_argument(
+        "--cross-validate", action="store_true", help="5-fold cross-validation on the corpus"
+    )
+    intent.add_argument(
+        "--export-feedback",
+        action="store_true",
+        help="print the voters' clarify choices as intent<TAB>text lines (from VOTEBOT_DB)",
+    )
     role = sub.add_parser("role", help="grant, revoke or list roles (broadcaster, support)")
     role.add_argument("action", choices=["add", "remove", "list"])
     role.add_argument("user_id", nargs="?", type=int)
@@ -121,16 +133,34 @@ def _with_services(
 
 
 def _cmd_intent(args: argparse.Namespace) -> int:
-    from bot.intents import classify
+    from pathlib import Path
 
+    from bot.intent import classify, decide
+    from bot.intent.corpus import load_corpus, load_file
+    from bot.intent.evaluate import cross_validate, evaluate
+
+    if args.eval:
+        print(evaluate(load_file(Path(args.eval))).format())
+        return 0
+    if args.cross_validate:
+        print(cross_validate(load_corpus()).format())
+        return 0
     if args.text is not None:
-        guess = classify(args.text)
-        print(guess.intent)
-        print(f"{guess.confidence:.2f}")
+        decision = decide(classify(args.text))
+        print(decision.intent)
+        print(f"{decision.guess.confidence:.2f}")
+        print(" ".join((decision.kind, *decision.options)))
         return 0
     for line in sys.stdin:
-        guess = classify(line.rstrip("\n"))
-        print(f"{guess.intent}\t{guess.confidence:.2f}", flush=True)
+        decision = decide(classify(line.rstrip("\n")))
+        print(f"{decision.intent}\t{decision.guess.confidence:.2f}\t{decision.kind}", flush=True)
+    return 0
+
+
+async def _cmd_export_feedback(services, args: argparse.Namespace) -> int:
+    for row in await services.store.intent_feedback():
+        text = " ".join(row.text.split())
+        print(f"{row.intent}\t{text}")
     return 0
 
 
@@ -367,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "diagram":
         return _cmd_diagram(args)
-    if args.command == "intent":
+    if args.command == "intent" and not args.export_feedback:
         return _cmd_intent(args)
     if args.command == "db":
         from bot.dbcopy import copy_command
@@ -401,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     handlers: dict[str, Callable[..., Awaitable[int]]] = {
         "chat": _cmd_chat,
+        "intent": _cmd_export_feedback,
         "role": _cmd_role,
         "stats": _cmd_stats,
         "directory": _cmd_directory,

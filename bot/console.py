@@ -96,6 +96,7 @@ async def run_console(
 ) -> None:
     """Chat in the terminal until end of input (works interactively and with piped input)."""
     chat = ConsoleChat(services, out)
+    await services.warm_up()
     interactive = stdin.isatty()
     if interactive:
         out.write(html_to_plain(services.renderer.text("console/intro.html")) + "\n")

@@ -123,11 +123,11 @@ _DEPARTEMENT_WORDS: dict[str, tuple[str, ...]] = {
     "94": ("val de marne", "94", r"94\d{3}", "vdm"),
     "95": ("val d oise", "95", r"95\d{3}"),
 }
-_CATEGORY_RE = [
+CATEGORY_PATTERNS = [
     (str(cat), re.compile(r"\b(?:" + "|".join(words) + r")\b"))
     for cat, words in _CATEGORY_WORDS.items()
 ]
-_DEPARTEMENT_RE = [
+DEPARTEMENT_PATTERNS = [
     (dep, re.compile(r"\b(?:" + "|".join(words) + r")\b"))
     for dep, words in _DEPARTEMENT_WORDS.items()
 ]
@@ -159,12 +159,12 @@ def parse_directory_query(text: str) -> tuple[str | None, str | None] | None:
     ("premier_degre", "94"); "psy EN" → ("second_degre", None); "val de marne" → (None, "94").
     """
     folded = fold(text)
-    category = _earliest(folded, _CATEGORY_RE)
+    category = _earliest(folded, CATEGORY_PATTERNS)
     rest = folded
     if category is not None:
         start, end = category[1].span()
         rest = folded[:start] + " " + folded[end:]
-    departement = _earliest(rest, _DEPARTEMENT_RE)
+    departement = _earliest(rest, DEPARTEMENT_PATTERNS)
     if category is None and departement is None:
         return None
     return (
@@ -236,9 +236,17 @@ def directory_entry(text: str, ctx: Context) -> str:
 
 
 async def directory_text(text: str, ctx: Context) -> str | None:
-    """Text handler of the directory steps: free text → trigger (None if not understood)."""
-    if parse_directory_query(text) is None:
+    """Text handler of the directory steps: free text → trigger (None if not understood).
+
+    A département typed alone keeps the category already chosen in this flow.
+    """
+    parsed = parse_directory_query(text)
+    if parsed is None:
         return None
+    chosen = ctx.data.get(CATEGORY)
+    if parsed[0] is None and parsed[1] is not None and chosen:
+        ctx.data[DEPARTEMENT] = parsed[1]
+        return "q_address"
     return "q_" + directory_entry(text, ctx).partition(".")[2]
 
 

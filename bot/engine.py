@@ -20,6 +20,8 @@ Kind = Literal["command", "button", "text", "secret", "unsupported"]
 TextHandler = Callable[[str, Context], Awaitable[str | None]]
 # The free-text router (bot/routing.py): text and context → where the voter goes.
 Router = Callable[[str, Context], Awaitable["Route | None"]]
+# Called with the trigger when a button of a given step ("flow.state") is pressed.
+PressHook = Callable[[str, Context], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Engine:
         self.router = router
         self.features = features  # optional services on in this deployment (e.g. "support")
         self.commands: dict[str, str] = {}  # extra /commands → "flow" or "flow.state"
+        self.press_hooks: dict[str, PressHook] = {}  # "flow.state" → hook (e.g. feedback)
         self.start: Callable[[Context], str] = lambda ctx: "menu.welcome"
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
@@ -149,7 +152,7 @@ class Engine:
         if msg.kind == "command":
             self._command(turn, msg.value, ctx)
         elif msg.kind == "button":
-            self._button(turn, msg.value, ctx)
+            await self._button(turn, msg.value, ctx)
         elif msg.kind == "text":
             await self._text(turn, msg.value, ctx)
         elif msg.kind == "secret":
@@ -205,7 +208,7 @@ class Engine:
             turn.replies.append(Reply("common/unknown_command.html", {"command": name[:32]}))
         turn.replies.append(self._step_reply(turn, ctx))
 
-    def _button(self, turn: _Turn, data: str, ctx: Context) -> None:
+    async def _button(self, turn: _Turn, data: str, ctx: Context) -> None:
         press = callbacks.decode(data)
         current = (press.flow, press.state) == (turn.flow, turn.state) if press else False
         if press is None or press.version != self.flows.version or not current:
@@ -214,6 +217,9 @@ class Engine:
             return
         trigger = press.trigger
         turn.data.pop("misunderstood", None)
+        hook = self.press_hooks.get(f"{turn.flow}.{turn.state}")
+        if hook is not None:
+            await hook(trigger, ctx)
         if trigger == "back":
             self._back(turn, ctx)
         elif trigger == "menu":
@@ -271,7 +277,8 @@ class Engine:
     def _step_reply(self, turn: _Turn, ctx: Context) -> Reply:
         step = self.flows[turn.flow].step(turn.state)
         template = f"{turn.flow}/{turn.state}.html"
-        shown = [t for t in step.buttons if t not in step.show or step.show[t](ctx)]
+        buttons = step.order(ctx) if step.order is not None else step.buttons
+        shown = [t for t in buttons if t not in step.show or step.show[t](ctx)]
         rows: list[tuple[str, ...]] = [
             tuple(shown[i : i + step.columns]) for i in range(0, len(shown), step.columns)
         ]

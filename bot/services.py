@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -12,8 +13,9 @@ from bot.election import Election
 from bot.engine import Engine, TextHandler
 from bot.facts import Change, draft_broadcast, effective, set_fact
 from bot.flows import default_flows, start_step
-from bot.roll import RollLookup
-from bot.routing import Router
+from bot.intent import model as intent_model
+from bot.roll import RollLookup, extract_name
+from bot.routing import QuestionGuard, Router, feedback_recorder, profile_text
 from bot.settings import PARIS, Settings
 from bot.texts import Renderer
 from store import Store, open_store
@@ -91,11 +93,19 @@ class Services:
             roll_ballot=lambda: services.election.roll_ballot,
         )
         text_handlers: dict[str, TextHandler] = {
-            "roll_lookup": roll,
-            "directory_query": directory_text,
+            "roll_lookup": QuestionGuard(roll, own=()),
+            "directory_query": QuestionGuard(
+                directory_text, own=("colleague_missing_contact", "check_roll")
+            ),
+            "profile_text": profile_text,
         }
         flows = default_flows()
-        router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)
+        router = Router(
+            flows,
+            roll_entry=roll.entry,
+            directory_entry=directory_entry,
+            extract_name=extract_name,
+        )
         features = frozenset({"support"} if settings.support_chat else ())
         engine = Engine(
             store,
@@ -107,6 +117,7 @@ class Services:
             features=features,
         )
         engine.start = start_step
+        engine.press_hooks["info.clarify"] = feedback_recorder(store)
         engine.commands.update(
             {
                 "profil": "profile.category",
@@ -118,6 +129,10 @@ class Services:
         services = cls(settings, election, store, engine, renderer, roll, base_election=election)
         await services.refresh_live()
         return services
+
+    async def warm_up(self) -> None:
+        """Train the intent model now (in a thread), not at the first voter's message."""
+        await asyncio.to_thread(intent_model)
 
     async def refresh_directory(self) -> None:
         """Re-read the directory from the store (after `votebot directory import`)."""

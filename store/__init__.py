@@ -10,6 +10,7 @@ from store.conversations import ConversationQueries
 from store.db import Database, is_postgres_url
 from store.directory import DirectoryEntry, DirectoryQueries
 from store.election import ElectionQueries, ElectionSetting
+from store.feedback import FeedbackQueries, IntentFeedback
 from store.leases import LeaseQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
@@ -26,6 +27,7 @@ __all__ = [
     "Conversation",
     "DirectoryEntry",
     "ElectionSetting",
+    "IntentFeedback",
     "ProcessedUpdate",
     "Recipient",
     "RollEntry",
@@ -51,6 +53,7 @@ class SqlStore(
     SupportQueries,
     BroadcastQueries,
     ElectionQueries,
+    FeedbackQueries,
     LeaseQueries,
 ):
     """The store: one query mixin per table group, on one database (SQLite or PostgreSQL)."""

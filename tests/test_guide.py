@@ -268,7 +268,7 @@ async def test_free_text_lands_on_the_right_step(driver_at) -> None:
             ("text:comment avoir ma fiche de paie", "questions sur les élections"),
             ("text:blablabla zzz", "Je n'ai pas bien compris"),
             ("text:merci", "Avec plaisir"),
-            ("text:aesh 93", "electionspro-aesh93@ac-creteil.fr"),
+            ("text:contact aesh 93", "electionspro-aesh93@ac-creteil.fr"),
             (
                 "text:adresse pour un prof des écoles du 94",
                 "electionspro-1erdegre94@ac-creteil.fr",
@@ -287,11 +287,12 @@ async def test_a_question_naming_a_colleague_looks_them_up(driver_at, tmp_path) 
     await walk(d, [("/menu", "Menu"), (question, "CSA de proximité")])
 
 
-async def test_two_close_intents_ask_did_you_mean(driver_at) -> None:
+async def test_an_ambiguous_message_asks_which_topic_likeliest_first(driver_at) -> None:
     d = await driver_at()
-    await walk(d, [("/menu", "Menu"), ("text:pour quoi je vote exactement", "Vouliez-vous dire")])
-    await d.press("scrutins")
-    assert "1 à 7 scrutins" in d.text()
+    question = "text:code de vote ou mot de passe, je sais plus"
+    await walk(d, [("/menu", "Menu"), (question, "Vous parlez de")])
+    await d.press("Code de vote perdu")
+    assert "un nouveau code ne peut être demandé" in d.text()
 
 
 async def test_a_pasted_numen_is_deleted_and_kept_nowhere(driver_at, tmp_path, caplog) -> None:

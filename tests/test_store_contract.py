@@ -426,3 +426,14 @@ async def test_election_facts_keep_every_change_and_the_latest_wins(store: SqlSt
         "portal_url": "https://b.fr/",
         "vote_closes": None,
     }
+
+
+async def test_intent_feedback_is_kept_in_order_for_export(store: SqlStore) -> None:
+    await store.add_intent_feedback("lost_vote_code", "j'ai paumé le papier", NOW)
+    await store.add_intent_feedback("vote_dates", "ça ferme quand", NOW + timedelta(seconds=1))
+    rows = await store.intent_feedback()
+    assert [(r.intent, r.text) for r in rows] == [
+        ("lost_vote_code", "j'ai paumé le papier"),
+        ("vote_dates", "ça ferme quand"),
+    ]
+    assert rows[0].created_at == NOW

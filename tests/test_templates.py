@@ -10,6 +10,7 @@ import pytest
 
 from bot.election import load_election
 from bot.flows import Reply, default_flows
+from bot.flows.info import INTENT_STEPS
 from bot.settings import PARIS
 from bot.texts import Renderer, html_to_plain
 from store import Audience, Broadcast, BroadcastCounts, ElectionSetting
@@ -61,6 +62,7 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
         f"reminders/published_{key}.html": [{}]
         for key in ("portal_url", "portal_opens", "notice_deadline", "vote_closes")
     },
+    "info/english.html": [{"topic": intent} for intent in INTENT_STEPS] + [{"topic": None}],
     **SUPPORT_CONTEXTS,
 }
 _BROADCAST = Broadcast(

@@ -40,6 +40,7 @@ class Step:
     columns: int = 1  # buttons per row (short labels only)
     # A screen of the router's own (fallback, "did you mean"): "Retour" never lands on it.
     transient: bool = False
+    order: Callable[[Context], tuple[str, ...]] | None = None  # buttons in a per-voter order
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from bot.flows.base import Condition, Context, Flow, Step
 from bot.flows.menu import PROCEDURES, PROCEDURES_SHOW
 
-# Where each intent leads (the router's targets), also offered as "did you mean…?" buttons.
+# Where each intent leads (the router's targets), also offered on the clarify screen.
 INTENT_STEPS = {
     "get_webmel_id": "webmel.has_address",
     "forgot_webmel_password": "webmel.forgot_password",
@@ -13,6 +13,7 @@ INTENT_STEPS = {
     "password_rules": "password.rules",
     "forgot_election_password": "lost_password.how",
     "secret_question": "secret.why",
+    "forgot_secret_answer": "secret.forgotten",
     "vote_code_where": "notice.where",
     "lost_vote_code": "lost_code.how",
     "vote_dates": "info.dates",
@@ -22,19 +23,28 @@ INTENT_STEPS = {
     "who_can_vote": "info.who_can_vote",
     "which_ballots": "info.ballots",
     "numen_where": "webmel.numen_where",
+    "getting_started": "info.start",
     "greeting": "info.greeting",
     "thanks": "info.thanks",
     "out_of_scope": "info.out_of_scope",
+    "voting_advice": "info.no_opinion",
+    "unsubscribe": "reminders.stop",
     "human_help": "human.offer",
 }
+SUGGESTIONS = "suggestions"  # the intents offered on the clarify screen, likeliest first
+CLARIFY_TEXT = "clarify_text"  # the message being clarified (secrets removed)
 
 
 def _suggested(intent: str) -> Condition:
     def condition(ctx: Context) -> bool:
-        return intent in ctx.data.get("suggestions", [])
+        return intent in ctx.data.get(SUGGESTIONS, [])
 
     condition.__name__ = f"suggested_{intent}"
     return condition
+
+
+def _likeliest_first(ctx: Context) -> tuple[str, ...]:
+    return (*ctx.data.get(SUGGESTIONS, []), "other")
 
 
 FLOW = Flow(
@@ -45,8 +55,10 @@ FLOW = Flow(
         Step("who_can_vote", buttons=("roll",), goto={"roll": "roll"}),
         Step("ballots", buttons=("vote",), goto={"vote": "vote"}),
         Step("greeting", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
+        Step("start", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
         Step("thanks", buttons=()),
-        Step("out_of_scope", buttons=()),
+        Step("out_of_scope", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
+        Step("no_opinion", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
         Step(
             "fallback",
             buttons=tuple(PROCEDURES),
@@ -54,12 +66,14 @@ FLOW = Flow(
             show=PROCEDURES_SHOW,
             transient=True,
         ),
+        # "Vous parlez de… ?": the likeliest topics first, then "Autre chose".
         Step(
-            "did_you_mean",
-            buttons=tuple(INTENT_STEPS),
-            goto=INTENT_STEPS,
+            "clarify",
+            buttons=(*INTENT_STEPS, "other"),
+            goto={**INTENT_STEPS, "other": "info.fallback"},
             show={intent: _suggested(intent) for intent in INTENT_STEPS},
             transient=True,
+            order=_likeliest_first,
         ),
     ),
 )

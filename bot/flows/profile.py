@@ -1,8 +1,13 @@
-"""Welcome and profile: category and département, each optional (/start, /profil)."""
+"""Welcome and profile: category and département, each optional (/start, /profil).
+
+Typed instead of pressed ("AESH", "je suis AESH dans le 94", "94"), the answer is read by the
+text handler `profile_text` (bot/routing.py), which fills the profile and fires `q_<step>`.
+"""
 
 from bot.flows.base import Context, Flow, Step, Transition, set_profile
 from bot.flows.conditions import CATEGORIES, DEPARTEMENTS
 
+TEXT = "profile_text"
 _CATEGORY_BUTTONS = (*CATEGORIES, "skip")
 _DEPT_BUTTONS = (*(f"d{d}" for d in DEPARTEMENTS), "skip")
 
@@ -31,9 +36,10 @@ FLOW = Flow(
             buttons=_CATEGORY_BUTTONS,
             goto={"skip": "reminders.ask"},
             enter=(_welcomed,),
+            text=TEXT,
         ),
-        Step("category", buttons=_CATEGORY_BUTTONS, goto={"skip": "menu.main"}),
-        Step("departement", buttons=_DEPT_BUTTONS, columns=3),
+        Step("category", buttons=_CATEGORY_BUTTONS, goto={"skip": "menu.main"}, text=TEXT),
+        Step("departement", buttons=_DEPT_BUTTONS, columns=3, text=TEXT),
         Step(
             "saved",
             buttons=("reminders", "edit"),
@@ -50,5 +56,10 @@ FLOW = Flow(
         ),
         Transition("skip", "departement", "saved"),
         Transition("edit", "saved", "category"),
+        *(
+            Transition(f"q_{dest}", source, dest)
+            for source in ("welcome", "category", "departement")
+            for dest in ("departement", "saved")
+        ),
     ),
 )

@@ -123,6 +123,7 @@ def build_application(
         if "services" not in app.bot_data:
             app.bot_data["services"] = await Services.open(settings, election)
             app.bot_data["owns_services"] = True
+        await app.bot_data["services"].warm_up()
         renderer = app.bot_data["services"].renderer
         await app.bot.set_my_commands(
             [
