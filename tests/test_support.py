@@ -457,6 +457,6 @@ async def test_a_secret_pasted_during_a_handoff_is_deleted_and_never_reaches_sta
     assert "copyMessage" not in [c.method for c in api.calls]
     staff_side = "\n".join(in_thread(api, thread))
     assert "1701234" not in staff_side and "X7k#" not in staff_side
-    assert "[secret removed]" in staff_side
+    assert "[secret retiré]" in staff_side
     assert sum("effacé" in t for t in voter.texts()) == 2
     assert rows_mentioning(services.settings.db_path, "1701234") == {}
