@@ -14,6 +14,7 @@ characters are dropped, then four rules mark what to remove:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -69,8 +70,7 @@ _FILLER = {
     "the", "à", "a", "la", "question", "défi", "defi", "au", "pour",
 }  # fmt: skip
 # Ordinary words met after those keywords ("mon mot de passe est refusé").
-_ORDINARY = set(
-    """
+_ORDINARY_WORDS = """
     le la les l un une des du de d au aux ce cet cette ces ça ca cela ceci celui celle qui que
     quoi quel quelle quels quelles où ou et mais donc car ni ne n pas plus jamais rien toujours
     encore déjà deja bien mal trop très tres assez peu vraiment aussi même meme tout toute tous
@@ -93,8 +93,8 @@ _ORDINARY = set(
     lequel laquelle lesquels lesquelles aucun aucune personne quelque chose chaque plusieurs
     compte mail email adresse webmel identifiant login chiffres chiffre lettres lettres
     caractères caracteres majuscule majuscules minuscule minuscules car caractere caractère
-    """.split()
-)
+"""
+_ORDINARY = frozenset(_ORDINARY_WORDS.split())
 _ELIDED = {"j", "l", "d", "m", "t", "s", "n", "c", "qu", "jusqu", "lorsqu", "puisqu"}
 _ORDINARY_ENDINGS = (
     "é", "ée", "és", "ées", "ant", "ante", "ible", "able", "ment", "eux", "euse", "if", "ive",
@@ -112,7 +112,7 @@ def _normalise(text: str) -> str:
 def _switches(token: str) -> int:
     """How many times the token goes from letters to digits or back."""
     kinds = ["d" if c.isdigit() else "a" for c in token if c.isalnum()]
-    return sum(1 for a, b in zip(kinds, kinds[1:], strict=False) if a != b)
+    return sum(1 for a, b in itertools.pairwise(kinds) if a != b)
 
 
 def _looks_like_code(token: str) -> bool:
@@ -126,9 +126,9 @@ def _looks_like_code(token: str) -> bool:
 def _looks_like_password(token: str, length: int | None = None) -> bool:
     """8+ characters mixing three of lower case, upper case, digits, symbols (`length`: the
     token's length with a final "!" or "?", which is not counted as a symbol)."""
-    if (length or len(token)) < 8 or _URL.search(token) or _EMAIL.match(token) or _WORDISH.match(token):
+    if (length or len(token)) < 8 or _URL.search(token) or _EMAIL.match(token):
         return False
-    if _SLASHED.match(token):
+    if _WORDISH.match(token) or _SLASHED.match(token):
         return False
     classes = (
         any(c.islower() for c in token),

@@ -115,11 +115,12 @@ def test_no_corpus_line_is_taken_for_a_secret(path: Path) -> None:
 
 # -- property: secrets of every shape inside random French sentences -------------------------
 
-WORDS = (
+_WORDS = (
     "bonjour merci je ne comprends pas pourquoi le site refuse aidez-moi svp ça marche toujours "
     "depuis hier soir et alors voilà mon ma la notice portail collègue vote académie Créteil "
     "demain lundi quand comment est-ce que ? ! , ... c'est urgent 2022 93 AESH"
-).split()
+)
+WORDS = _WORDS.split()
 UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 DIGITS = "0123456789"
 KEYWORDS = [
