@@ -91,6 +91,7 @@ _ORDINARY_WORDS = """
     secrete question questions défi defi réponse reponse vote code codes passe mot mots mdp
     password personnel personnelle confidentiel confidentielle numen notice portail site
     lequel laquelle lesquels lesquelles aucun aucune personne quelque chose chaque plusieurs
+    iprof arena ent messagerie académique academique ac-creteil
     compte mail email adresse webmel identifiant login chiffres chiffre lettres lettres
     caractères caracteres majuscule majuscules minuscule minuscules car caractere caractère
 """
@@ -210,7 +211,10 @@ def _keyword_spans(text: str) -> list[tuple[int, int]]:
             if digits and len(re.sub(r"\D", "", digits.group(0))) >= 6:
                 spans.append((digits.start(), digits.end()))
                 break
-            if _looks_like_value(word) or (marked and _answer_like(word, family, strong)):
+            named = family != "code" and word[:1].isupper() and len(word) >= 5
+            if _looks_like_value(word) or (
+                (marked or named) and _answer_like(word, family, strong)
+            ):
                 start, end = _span(tok)
                 for more in tokens[index + 1 : index + 4]:  # VK11 9QX2 MZ4T, Le Chat Noir
                     nxt = _strip(more.group(0))
