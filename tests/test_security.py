@@ -6,17 +6,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.election import Election
 from bot.flows import default_flows
 from bot.logs import NOISY, configure_logging
+from bot.services import Services
+from bot.telegram.app import build_application
 from bot.telegram.polling import Poller
 from store import Conversation, StepCommit
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat
+from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings
+from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.inprocess import FakeRequest
 
 # Commands any voter may use. Every other CommandHandler is treated as a staff, union or
 # admin command and must be refused to a plain voter: add new voter commands here.
@@ -246,3 +254,105 @@ async def test_sql_injection_in_every_free_text_entry_is_inert(chat: Chat) -> No
         )
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert await services.store.count_users() == 1
+
+
+# -- secrets in commands, captions, file names and edits -----------------------------------
+
+SUPPORT_CHAT = -1001234567890
+OTHER_GROUP = -1009999999999
+STAFF = 77
+STRANGER = 88
+
+
+@pytest.fixture
+async def staffed(tmp_path: Path, election: Election, api: FakeBotAPI) -> AsyncIterator[Chat]:
+    """A voter of a bot with a staff group (handoffs), STAFF holding the support role."""
+    settings = make_settings(tmp_path / "staffed", VOTEBOT_SUPPORT_CHAT=str(SUPPORT_CHAT))
+    (tmp_path / "staffed").mkdir()
+    services = await Services.open(settings, election)
+    await services.store.grant_role(STAFF, "support", 42, ACTIVATION_NOW)
+    application = build_application(settings, election, services, request=FakeRequest(api))
+    await application.initialize()
+    yield Chat(application, api, VOTER)
+    await application.shutdown()
+    await services.close()
+    assert api.errors == [], api.errors
+
+
+def _deleted(api: FakeBotAPI, chat_id: int) -> list[int]:
+    return [
+        int(c.params["message_id"])
+        for c in api.calls
+        if c.method == "deleteMessage" and int(c.params["chat_id"]) == chat_id
+    ]
+
+
+def _document(api: FakeBotAPI, user_id: int, file_name: str, caption: str = "") -> dict:
+    update = api.text_update(user_id, "x")
+    message = update["message"]
+    message.pop("text")
+    message["document"] = {"file_id": "d1", "file_unique_id": "d1", "file_name": file_name}
+    if caption:
+        message["caption"] = caption
+    return update
+
+
+def _edited(update: dict) -> dict:
+    update["edited_message"] = update.pop("message")
+    update["edited_message"]["edit_date"] = 0
+    return update
+
+
+def _topic_texts(api: FakeBotAPI) -> list[str]:
+    return [
+        c.params.get("text") or c.params.get("caption") or f"<{c.method}>"
+        for c in api.calls
+        if int(c.params.get("chat_id", 0)) == SUPPORT_CHAT
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["/start 24E1700016XYZ", "/aide Creteil17x2022!", "/menu mdp MotDePasseHuitTresLong"]
+)
+async def test_a_secret_in_command_arguments_is_deleted(chat: Chat, text: str) -> None:
+    await chat.say("/start")
+    update = await chat.say(text)
+    assert update["message"]["message_id"] in _deleted(chat.api, VOTER)
+    assert "effacé" in chat.texts()[-2]
+    assert text.split(" ", 1)[1] not in _database_text(chat)
+
+
+async def test_secrets_in_captions_and_file_names_are_deleted(chat: Chat) -> None:
+    await chat.say("/start")
+    for update in (
+        _document(chat.api, VOTER, "numen ２４Ｅ１７０００１６ＸＹＺ.pdf"),
+        _document(chat.api, VOTER, "notice.pdf", caption="code de vote : VK11 9QX2 MZ4T"),
+    ):
+        await chat.feed(update)
+        assert update["message"]["message_id"] in _deleted(chat.api, VOTER)
+        assert "effacé" in chat.texts()[-2]
+    await chat.feed(plain := _document(chat.api, VOTER, "notice de vote.pdf"))
+    assert plain["message"]["message_id"] not in _deleted(chat.api, VOTER)
+
+
+async def test_during_a_handoff_secrets_are_deleted_and_staff_get_the_placeholder(
+    staffed: Chat,
+) -> None:
+    api = staffed.api
+    await staffed.say("/menu")
+    await staffed.press("Parler à quelqu'un")
+    await staffed.say("Bonjour, mon compte est bloqué")
+    first = await staffed.say("mon numen est")
+    await staffed.feed(_edited(first_edit := api.text_update(VOTER, "mon numen 24E1700016XYZ")))
+    assert first_edit["edited_message"]["message_id"] in _deleted(api, VOTER)
+    document = _document(api, VOTER, "24E1700016XYZ.pdf")
+    await staffed.feed(document)
+    assert document["message"]["message_id"] in _deleted(api, VOTER)
+    await staffed.say("mon mot de passe est creteil07x2022")
+    staff_side = "\n".join(_topic_texts(api))
+    assert "<copyMessage>" not in staff_side  # the document never reaches staff
+    assert "👤 [secret retiré]" in staff_side
+    for secret in ("24E1700016XYZ", "1700016", "creteil07x2022"):
+        assert secret not in staff_side
+        assert secret not in _database_text(staffed)
+    assert first["message"]["message_id"] not in _deleted(api, VOTER)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Chat, ChatMember, Update
+from telegram import Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -84,7 +84,10 @@ async def _process(
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Hands a /command (known or not) to the engine."""
+    """Hands a /command (known or not) to the engine; one with a secret argument is deleted."""
+    if await delete_secret(update):  # /start 24E1700016XYZ
+        await _process(update, context, "secret", "deleted")
+        return
     text = update.effective_message.text if update.effective_message else ""
     name = (text or "/").split()[0][1:].split("@")[0].lower()
     await _process(update, context, "command", name)
@@ -102,10 +105,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _process(update, context, "button", query.data or "")
 
 
+def visible_text(message: Message) -> str:
+    """Everything a message shows that a voter may paste a secret into: text (command
+    arguments included), caption, the file name of a document."""
+    document = message.document
+    parts = (message.text, message.caption, document.file_name if document else None)
+    return "\n".join(p for p in parts if p)
+
+
 async def delete_secret(update: Update) -> bool:
     """Delete a message holding a NUMEN, password or vote code; True if it held one."""
     message = update.effective_message
-    if message is None or not has_secret(message.text or message.caption or ""):
+    if message is None or not has_secret(visible_text(message)):
         return False
     try:
         await message.delete()

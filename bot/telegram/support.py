@@ -288,9 +288,12 @@ async def relay_voter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if update.callback_query is not None or (text or "").split(" ")[0] in ("/menu", "/start"):
         await hand_back(context, handoff, "voter", None)
         return  # the bot answers the command or button as usual
-    if message is None:  # an edited message: not re-read, not relayed
-        raise ApplicationHandlerStop
     secret = await h.delete_secret(update)
+    if message is None:  # an edited message: not re-read, not relayed (deleted if a secret)
+        if secret:
+            notice = services.renderer.text("common/secret_removed.html", {"deleted": True})
+            await context.bot.send_message(user.id, notice)
+        raise ApplicationHandlerStop
     if secret:  # deleted from the voter's chat; staff get the text without it, never a copy
         notice = services.renderer.text("common/secret_removed.html", {"deleted": True})
         await context.bot.send_message(user.id, notice)
@@ -307,7 +310,8 @@ async def _relay(
     chat_id = _support_chat(context)
     if handoff is None or chat_id is None:
         return
-    text = (message.text or message.caption or "") if secret else message.text
+    # A secret (in a caption or a file name too): staff get the text without it, never a copy.
+    text = h.visible_text(message) if secret else message.text
     limit: _Limiter = context.bot_data["relay_limit"]
     if not limit.limiter.allow(user_id, _now(services)):
         if user_id not in limit.warned:
