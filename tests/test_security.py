@@ -4,9 +4,10 @@ SQL injection inert — through the real Application on the in-process fake Bot 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.telegram.app import build_application
 from bot.telegram.polling import Poller
 from store import Conversation, StepCommit
 from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings
-from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.botapi import FakeBotAPI, button_data
 from tests.fakes.inprocess import FakeRequest
 
 # Commands any voter may use. Every other CommandHandler is treated as a staff, union or
@@ -356,3 +357,101 @@ async def test_during_a_handoff_secrets_are_deleted_and_staff_get_the_placeholde
         assert secret not in staff_side
         assert secret not in _database_text(staffed)
     assert first["message"]["message_id"] not in _deleted(api, VOTER)
+
+
+# -- a whole journey at DEBUG leaves no name, text or secret in the log --------------------
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.asynccontextmanager
+async def _production_logging_and_polling(
+    chat: Chat,
+) -> AsyncIterator[tuple[_Keep, Callable[..., Awaitable[None]]]]:
+    """Logging as `votebot run` sets it up at DEBUG, updates fetched by the real poller."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in NOISY}
+    configure_logging("DEBUG", TOKEN, "webhook-secret-value-0123")
+    keep = _Keep()
+    keep.setFormatter(root.handlers[0].formatter)
+    for f in root.handlers[0].filters:
+        keep.addFilter(f)
+    root.addHandler(keep)
+    await chat.app.start()
+    poller = Poller(chat.app, timeout=0, idle=0.01)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poller.run(stop))
+
+    async def through_telegram(*updates: dict[str, Any]) -> None:
+        for update in updates:
+            chat.api.push(update)
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if poller.highest >= updates[-1]["update_id"] and not poller.pending:
+                return
+        raise TimeoutError("updates not handled")
+
+    try:
+        yield keep, through_telegram
+    finally:
+        stop.set()
+        await polling
+        await chat.app.stop()
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+async def test_a_debug_log_of_a_whole_journey_holds_no_name_text_or_secret(
+    staffed: Chat,
+) -> None:
+    api = staffed.api
+    voter_name, staff_name = "Gwenaëlle", "Baptistine"
+    texts = [
+        "je cherche ma collègue Ophélie Vandermeersch",
+        "Bonjour, mon compte académique reste bloqué depuis lundi",
+        "mon mot de passe est creteil07x2022",
+        "code de vote : VK11 9QX2 MZ4T",
+        "numen 24E1700016XYZ",
+    ]
+    staff_text = "Essayez de vider le cache du navigateur Firefox"
+    async with _production_logging_and_polling(staffed) as (keep, through_telegram):
+
+        async def say(text: str) -> None:
+            await through_telegram(api.text_update(VOTER, text, first_name=voter_name))
+
+        async def press(label: str) -> None:
+            data = button_data(staffed.last, label)
+            await through_telegram(api.press_update(VOTER, staffed.last, data))
+
+        await say("/start")
+        await say(texts[0])
+        await say("/menu")
+        await press("Parler à quelqu'un")
+        for text in texts[1:]:
+            await say(text)
+        (thread,) = api.topics[SUPPORT_CHAT]
+        await through_telegram(
+            api.topic_update(SUPPORT_CHAT, STAFF, thread, staff_text, first_name=staff_name)
+        )
+        await through_telegram(
+            api.topic_update(SUPPORT_CHAT, STAFF, thread, "/fermer", first_name=staff_name)
+        )
+        await say(last_text := "Merci beaucoup, ça marche maintenant")
+    assert any(r.levelno == logging.DEBUG for r in keep.records)  # really at DEBUG
+    log = "\n".join(keep.format(r) for r in keep.records if not r.name.startswith("tests"))
+    assert staff_text in "\n".join(staffed.texts())  # the journey did happen
+    words = [voter_name, staff_name, "Camille", "Ophélie", "Vandermeersch", "Firefox", "Merci"]
+    words += ["bloqué", "creteil07x2022", "VK11", "9QX2", "24E1700016XYZ", "1700016"]
+    words += [TOKEN, TOKEN.split(":")[1], "webhook-secret-value-0123", last_text]
+    for word in words:
+        assert word not in log, word
