@@ -29,6 +29,7 @@ NOISY = (
     "telegram.ext.Updater",  # the webhook server: request bodies, wrong secret values
     "aiosqlite",  # every statement executed, with its parameters
     "asyncio",
+    "apscheduler",  # job scheduling chatter
 )
 # Loggers of the libraries: their records keep their text but never their arguments.
 LIBRARIES = ("telegram", "aiosqlite", "httpx", "httpcore", "tornado", "transitions", "asyncio")
@@ -48,7 +49,10 @@ class RedactFilter(logging.Filter):
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.split(".")[0] in LIBRARIES and record.args:
+        library = record.name.split(".")[0] in LIBRARIES
+        if library and record.exc_info and type(record.exc_info[1]).__name__ == "InvalidToken":
+            return False  # `votebot run` says it in one line (bot/cli.py)
+        if library and record.args:
             if isinstance(record.args, dict):
                 record.args = {k: _shown(v) for k, v in record.args.items()}
             else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -23,8 +25,9 @@ from bot.services import Services
 from bot.telegram.app import build_application
 from bot.telegram.polling import Poller
 from store import Conversation, StepCommit
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings
+from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings, votebot_cli
 from tests.fakes.botapi import FakeBotAPI, button_data
+from tests.fakes.http import FakeBotAPIServer
 from tests.fakes.inprocess import FakeRequest
 
 # Commands any voter may use. Every other CommandHandler is treated as a staff, union or
@@ -455,3 +458,38 @@ async def test_a_debug_log_of_a_whole_journey_holds_no_name_text_or_secret(
     words += [TOKEN, TOKEN.split(":")[1], "webhook-secret-value-0123", last_text]
     for word in words:
         assert word not in log, word
+
+
+# -- the token -------------------------------------------------------------------------------
+
+REJECTED = "654321:REJECTED-token-value"
+
+
+@pytest.mark.parametrize("mode", [[], ["--webhook", "https://bot.example.org/hook"]])
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_rejected_token_stops_the_bot_with_one_masked_line(
+    tmp_path: Path, mode: list[str], level: str
+) -> None:
+    with FakeBotAPIServer(token=TOKEN) as server:  # answers 401 to any other token
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": REJECTED,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "VOTEBOT_DB": str(tmp_path / "votebot.sqlite3"),
+            "VOTEBOT_WEBHOOK_SECRET": "webhook-secret_0123456789",
+            "VOTEBOT_WEBHOOK_PORT": str(_free_port()),
+            "VOTEBOT_LOG_LEVEL": level,
+        }
+        done = votebot_cli(tmp_path, env, "run", *mode, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert REJECTED not in output and REJECTED.split(":")[1] not in output
+    assert "Traceback" not in output
+    (line,) = [x for x in done.stderr.splitlines() if "TELEGRAM_BOT_TOKEN" in x]
+    assert line.startswith("votebot: Telegram rejected TELEGRAM_BOT_TOKEN")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
