@@ -53,8 +53,10 @@ class RedactFilter(logging.Filter):
         if library and record.exc_info and type(record.exc_info[1]).__name__ == "InvalidToken":
             return False  # `votebot run` says it in one line (bot/cli.py)
         if library and record.args:
-            if isinstance(record.args, dict):
+            if isinstance(record.args, dict) and "%(" in str(record.msg):
                 record.args = {k: _shown(v) for k, v in record.args.items()}
+            elif isinstance(record.args, dict):  # one dict argument (an update, a body)
+                record.args = (HIDDEN,)
             else:
                 record.args = tuple(_shown(a) for a in record.args)
         message = record.getMessage()

@@ -450,7 +450,9 @@ async def test_a_debug_log_of_a_whole_journey_holds_no_name_text_or_secret(
             api.topic_update(SUPPORT_CHAT, STAFF, thread, "/fermer", first_name=staff_name)
         )
         await say(last_text := "Merci beaucoup, ça marche maintenant")
-    assert any(r.levelno == logging.DEBUG for r in keep.records)  # really at DEBUG
+        assert logging.getLogger("bot").isEnabledFor(logging.DEBUG)  # really at DEBUG
+        logging.getLogger("telegram.ext.Application").warning("update %s", staffed.last)
+    assert "update <hidden>" in "\n".join(keep.format(r) for r in keep.records)
     log = "\n".join(keep.format(r) for r in keep.records if not r.name.startswith("tests"))
     assert staff_text in "\n".join(staffed.texts())  # the journey did happen
     words = [voter_name, staff_name, "Camille", "Ophélie", "Vandermeersch", "Firefox", "Merci"]
@@ -493,3 +495,83 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# -- one guard for every update kind -------------------------------------------------------
+
+
+def _group_message(chat_id: int) -> dict[str, Any]:
+    return {
+        "message_id": 5,
+        "date": 0,
+        "chat": {"id": chat_id, "type": "supergroup", "title": "Groupe", "is_forum": True},
+        "text": "Bloqués : Camille",
+    }
+
+
+def _user_ids(chat: Chat) -> set[int]:
+    path = chat.app.bot_data["services"].settings.db_path
+    with sqlite3.connect(path) as db:
+        return {r[0] for r in db.execute("SELECT user_id FROM users")}
+
+
+async def _calls_after(chat: Chat, update: dict[str, Any]) -> list[str]:
+    before = len(chat.api.calls)
+    await chat.feed(update)
+    return [c.method for c in chat.api.calls[before:]]
+
+
+async def test_forged_buttons_in_groups_get_answer_callback_query_only(staffed: Chat) -> None:
+    api, version = staffed.api, staffed.app.bot_data["services"].engine.flows.version
+    await staffed.say("/start")  # the voter exists
+    users = _user_ids(staffed)
+    for group in (SUPPORT_CHAT, OTHER_GROUP):
+        for user in (STRANGER, STAFF, VOTER):
+            for data in (
+                f"sup:open:{VOTER}",
+                f"{version}|menu|main|human",
+                "sup:forget:forget_yes",
+            ):
+                if group == SUPPORT_CHAT and user == STAFF and data.startswith("sup:open"):
+                    continue  # the one legitimate press, below
+                update = api.press_update(user, _group_message(group), data)
+                assert await _calls_after(staffed, update) == ["answerCallbackQuery"], (
+                    group,
+                    user,
+                    data,
+                )
+    assert _user_ids(staffed) == users  # no row for the stranger nor for staff
+    store = staffed.app.bot_data["services"].store
+    assert await store.open_handoff_of(VOTER) is None
+    # The legitimate press: a support member in the staff group takes the voter over.
+    press = api.press_update(STAFF, _group_message(SUPPORT_CHAT), f"sup:open:{VOTER}")
+    assert "sendMessage" in await _calls_after(staffed, press)
+    assert await store.open_handoff_of(VOTER) is not None
+
+
+async def test_other_update_kinds_from_groups_are_ignored(staffed: Chat) -> None:
+    api = staffed.api
+    member = {"status": "member", "user": {"id": STRANGER, "is_bot": False, "first_name": "X"}}
+    for group in (SUPPORT_CHAT, OTHER_GROUP):
+        chat = _group_message(group)["chat"]
+        edited = _edited(api.topic_update(group, STRANGER, None, "/start bonjour"))
+        joined = {
+            "update_id": 10_000 + abs(group) % 1000,
+            "chat_member": {
+                "chat": chat,
+                "from": member["user"],
+                "date": 0,
+                "old_chat_member": {"status": "left", "user": member["user"]},
+                "new_chat_member": member,
+            },
+        }
+        text = api.topic_update(group, STRANGER, None, "bonjour à tous")
+        for update in (edited, joined, text):
+            assert await _calls_after(staffed, update) == [], (group, update)
+    assert _user_ids(staffed) == set()
+
+
+def test_the_staff_group_buttons_are_those_of_support() -> None:
+    from bot.telegram import guards, support
+
+    assert guards.STAFF_BUTTONS == (support.OPEN_PREFIX,)

@@ -20,7 +20,7 @@ from bot.broadcast import Broadcaster, Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, broadcast, plan, support
+from bot.telegram import admin, broadcast, guards, plan, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
@@ -32,13 +32,16 @@ NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression", "rappe
 def register(app: Application) -> None:
     """Every handler, in the order it is tried.
 
-    Groups run in order; within a group the first matching handler runs. -7..-6: the staff
+    Groups run in order; within a group the first matching handler runs. -8: which chats are
+    heard (bot/telegram/guards.py); -7..-6: the staff
     group; -5: private chats only; -4: /oubli and relay to support during a handoff; -3: text
     typed in the broadcast composer; 0: voters (commands, buttons, text, anything else).
     """
     # Support staff group (VOTEBOT_SUPPORT_CHAT): only support members are heard there; these
     # run before guard_private and every one of them stops the update.
     staff = support.setup(app.bot_data)
+    # Every update kind: private chats, the staff group for support members, nothing else.
+    app.add_handler(TypeHandler(Update, guards.guard_chats), group=-8)
     staff_or_private = staff | filters.ChatType.PRIVATE
     app.add_handler(TypeHandler(Update, support.guard_staff), group=-7)
     for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
