@@ -280,3 +280,14 @@ def redact(text: str) -> tuple[str, bool]:
 def has_secret(text: str) -> bool:
     """Whether the text holds something that looks like a NUMEN, password or vote code."""
     return redact(text)[1]
+
+
+def plain_name(name: str, limit: int = 64) -> str:
+    """A name fit to show staff: no control, bidi or other invisible characters (which could
+    reorder a topic title or a card), whitespace collapsed, at most `limit` characters."""
+    kept = "".join(
+        " " if c.isspace() else c
+        for c in name
+        if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cs")
+    )
+    return " ".join(kept.split())[:limit]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from store.bans import BanQueries
 from store.base import Store
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQueries, Recipient
 from store.conversations import ConversationQueries
@@ -43,6 +44,7 @@ class SqliteStore(
     ProgressQueries,
     DirectoryQueries,
     RollQueries,
+    BanQueries,
     SupportQueries,
     BroadcastQueries,
 ):

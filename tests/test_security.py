@@ -575,3 +575,93 @@ def test_the_staff_group_buttons_are_those_of_support() -> None:
     from bot.telegram import guards, support
 
     assert guards.STAFF_BUTTONS == (support.OPEN_PREFIX,)
+
+
+# -- bans, the handoff cap, names shown to staff, a voter who blocks the bot ----------------
+
+
+async def _ask_for_a_person(voter: Chat, text: str = "Bonjour, j'ai besoin d'aide") -> None:
+    await voter.say("/menu")
+    await voter.press("Parler à quelqu'un")
+    await voter.say(text)
+
+
+async def _staff_says(voter: Chat, text: str, thread: int | None) -> None:
+    await voter.feed(voter.api.topic_update(SUPPORT_CHAT, STAFF, thread, text))
+
+
+def _topics(api: FakeBotAPI) -> list[int]:
+    return list(api.topics.get(SUPPORT_CHAT, {}))
+
+
+async def test_a_ban_holds_through_oubli_until_debannir(staffed: Chat) -> None:
+    api = staffed.api
+    await _ask_for_a_person(staffed)
+    (thread,) = _topics(api)
+    await _staff_says(staffed, "/bannir", thread)
+    await staffed.say("/oubli")
+    await staffed.press("tout effacer")
+    with sqlite3.connect(staffed.app.bot_data["services"].settings.db_path) as db:
+        assert db.execute("SELECT * FROM bans").fetchall() == [(VOTER, None)]  # nothing else
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
+    await staffed.say("/start")
+    await staffed.press("Parler à quelqu'un") if "Parler" in str(staffed.last) else None
+    await _ask_for_a_person(staffed, "me revoilà")
+    assert "pas joignable" in "\n".join(staffed.texts()[-3:])
+    assert _topics(api) == [thread]  # no new topic, nothing relayed
+    assert "me revoilà" not in "\n".join(_topic_texts(api))
+    await _staff_says(staffed, f"/debannir {VOTER}", None)
+    assert "n'est plus bloquée" in _topic_texts(api)[-1]
+    await _ask_for_a_person(staffed, "merci de me débloquer")
+    assert len(_topics(api)) == 2
+
+
+async def test_debannir_is_a_support_command(chat: Chat) -> None:
+    await chat.say(f"/debannir {VOTER}")
+    assert "Je ne connais pas la commande /debannir" in chat.texts()[-2]
+
+
+async def test_handoff_requests_are_capped_per_hour(staffed: Chat) -> None:
+    for round_ in range(6):
+        await _ask_for_a_person(staffed, f"demande numéro {round_}")
+        await staffed.say("/menu")
+    assert len(_topics(staffed.api)) == 3  # VOTEBOT_HANDOFFS_PER_HOUR
+    assert "plusieurs fois" in "\n".join(staffed.texts())
+
+
+async def test_names_shown_to_staff_lose_control_and_bidi_characters(staffed: Chat) -> None:
+    spoof = "Ca\u202emille\u202c\u2066 \u200fAdmin\u0007\u2028x"
+    api = staffed.api
+    await staffed.feed(api.text_update(VOTER, "/menu", first_name=spoof))
+    press = api.press_update(VOTER, staffed.last, button_data(staffed.last, "Parler à quelqu'un"))
+    press["callback_query"]["from"]["first_name"] = spoof
+    await staffed.feed(press)
+    await staffed.feed(api.text_update(VOTER, "Bonjour", first_name=spoof))
+    (thread,) = _topics(staffed.api)
+    shown = staffed.api.topics[SUPPORT_CHAT][thread]["name"] + "\n".join(_topic_texts(staffed.api))
+    assert "Camille Admin x" in shown
+    assert not any(c in shown for c in "\u202e\u202c\u2066\u200f\u0007\u2028")
+
+
+async def test_blocking_the_bot_during_a_handoff_marks_inactive_and_tells_the_topic(
+    staffed: Chat,
+) -> None:
+    await _ask_for_a_person(staffed)
+    assert len(_topics(staffed.api)) == 1
+    bot = {"id": 999, "is_bot": True, "first_name": "votebot"}
+    voter = {"id": VOTER, "is_bot": False, "first_name": "Camille"}
+    await staffed.feed(
+        {
+            "update_id": 90_001,
+            "my_chat_member": {
+                "chat": {"id": VOTER, "type": "private", "first_name": "Camille"},
+                "from": voter,
+                "date": 0,
+                "old_chat_member": {"status": "member", "user": bot},
+                "new_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
+            },
+        }
+    )
+    store = staffed.app.bot_data["services"].store
+    assert not (await store.get_user(VOTER)).active
+    assert "a bloqué l'assistant" in _topic_texts(staffed.api)[-1]

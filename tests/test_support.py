@@ -368,7 +368,7 @@ async def test_oubli_erases_the_voter_from_every_table_and_closes_the_handoff(
     await voter.say("/oubli")
     await voter.press("tout effacer")
     assert "tout ce que l'assistant savait de vous est effacé" in voter.texts()[-1]
-    assert rows_mentioning(settings.db_path, VOTER) == {}
+    assert rows_mentioning(settings.db_path, VOTER) == {"bans.user_id": 1}  # the ban holds
     assert "effacement" in in_thread(api, thread)[-1]
     assert api.topics[SUPPORT_CHAT][thread]["closed"]
 

@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.engine import Incoming, Kind
-from bot.redact import has_secret
+from bot.redact import has_secret, plain_name
 from bot.services import Services
 from bot.support import record_turn
 from bot.telegram.send import Undelivered, send_replies
@@ -48,7 +48,7 @@ async def _process(
     services = services_of(context)
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
-    msg = Incoming(user.id, kind, value, user.first_name or "", update.update_id)
+    msg = Incoming(user.id, kind, value, plain_name(user.first_name or ""), update.update_id)
     edit = update.callback_query.message if update.callback_query else None
     async with services.engine.lock(user.id):
         outcome = await services.engine.handle(msg)

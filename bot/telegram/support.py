@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
-from bot import support
+from bot import bans, support
 from bot.auth import has_role
 from bot.engine import Incoming
 from bot.services import Services
@@ -241,7 +241,7 @@ async def staff_open(context: ContextTypes.DEFAULT_TYPE, user_id: int, by: int) 
         return "no_chat"
     if await services.store.get_user(user_id) is None:
         return "unknown"
-    if await services.store.is_banned(user_id):
+    if await services.store.is_banned(user_id, _now(services)):
         return "banned"
     async with services.engine.lock(user_id):
         handoff = await services.store.open_handoff(user_id, _now(services), by)
@@ -263,8 +263,10 @@ async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     services = h.services_of(context)
     user = update.effective_user
     assert user is not None
-    if _support_chat(context) is None or await services.store.is_banned(user.id):
-        await context.bot.send_message(user.id, services.renderer.text("support/unavailable.html"))
+    refusal = "support/unavailable.html" if _support_chat(context) is None else None
+    refusal = refusal or await bans.handoff_refusal(services, user.id)  # banned, too many
+    if refusal is not None:
+        await context.bot.send_message(user.id, services.renderer.text(refusal))
         return
     handoff = await services.store.open_handoff(user.id, _now(services))
     if handoff.thread_id is None and await services.store.has_written(user.id):
