@@ -7,12 +7,17 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -665,3 +670,100 @@ async def test_blocking_the_bot_during_a_handoff_marks_inactive_and_tells_the_to
     store = staffed.app.bot_data["services"].store
     assert not (await store.get_user(VOTER)).active
     assert "a bloqué l'assistant" in _topic_texts(staffed.api)[-1]
+
+
+# -- the webhook: refused on its headers, bodies capped, nothing logged ---------------------
+
+HOOK_SECRET = "webhook-secret_0123456789abcdef"
+WRONG = "wrong-SECRET-value-987654"
+BODIES = ("Texte-secret-du-corps", "Texte-du-corps-accepte")
+
+
+def _raw_call(port: int, headers: dict[str, str], body: bytes = b"") -> str:
+    """Send a POST's headers (and maybe part of its body) and read the first answer line."""
+    lines = ["POST /telegram-hook HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return sock.recv(200).decode(errors="replace").split("\r\n")[0]
+
+
+def test_the_webhook_refuses_on_headers_caps_bodies_and_logs_nothing(tmp_path: Path) -> None:
+    port = _free_port()
+    with FakeBotAPIServer(token=TOKEN) as server:
+        api = server.api
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "VOTEBOT_DB": str(tmp_path / "votebot.sqlite3"),
+            "VOTEBOT_NOW": ACTIVATION_NOW.isoformat(),
+            "VOTEBOT_WEBHOOK_SECRET": HOOK_SECRET,
+            "VOTEBOT_WEBHOOK_PORT": str(port),
+            "VOTEBOT_WEBHOOK_MAX_BODY": "100000",
+            "VOTEBOT_LOG_LEVEL": "DEBUG",
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--webhook",
+                f"http://127.0.0.1:{port}/telegram-hook",
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            api.wait_for(lambda: api.webhook is not None, timeout=30)
+            huge = {"Content-Type": "application/json", "Content-Length": "99000000"}
+            for _ in range(100):
+                try:
+                    # 99 MB announced, none sent: answered at once, so the body was not awaited
+                    first = _raw_call(
+                        port,
+                        {**huge, "X-Telegram-Bot-Api-Secret-Token": "wrong-SECRET-value-987654"},
+                    )
+                    break
+                except ConnectionRefusedError:
+                    time.sleep(0.05)
+            assert first.startswith("HTTP/1.1 403"), first
+            assert _raw_call(port, huge).startswith("HTTP/1.1 403")
+            right = {**huge, "X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
+            assert _raw_call(port, right).startswith("HTTP/1.1 413")
+            with httpx.Client(timeout=10) as client:
+                url = f"http://127.0.0.1:{port}/telegram-hook"
+
+                def post(body: object, secret: str = HOOK_SECRET) -> int:
+                    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+                    return client.post(url, json=body, headers=headers).status_code
+
+                assert (
+                    post(
+                        api.text_update(VOTER, "Texte-secret-du-corps"),
+                        "wrong-SECRET-value-987654",
+                    )
+                    == 403
+                )
+                for raw in ({"update_id": 1, "message": "x"}, {"update_id": 2}, [1, 2]):
+                    assert post(raw) == 200  # Telegram's: acknowledged, dropped
+                assert post(api.text_update(VOTER, "/start")) == 200
+                api.wait_for(lambda: len(api.sent(VOTER)) == 1, timeout=15)
+                assert post(api.text_update(VOTER, BODIES[1])) == 200
+                api.wait_for(lambda: len(api.sent(VOTER)) >= 2, timeout=15)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            logs = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0, logs
+    for leak in (
+        "wrong-SECRET-value-987654",
+        HOOK_SECRET,
+        "Texte-secret-du-corps",
+        "Texte-du-corps-accepte",
+        TOKEN,
+    ):
+        assert leak not in logs, leak

@@ -182,16 +182,14 @@ def run_polling(settings: Settings, election: Election) -> None:
 
 
 def run_webhook(settings: Settings, election: Election, url: str) -> None:
-    """Serve voters from Telegram's webhook calls to `url` (checked with the secret token)."""
-    from urllib.parse import urlsplit
+    """Serve voters from Telegram's webhook calls to `url` (bot/telegram/webhook.py: the
+    secret is checked before a body is read, bodies capped at VOTEBOT_WEBHOOK_MAX_BODY)."""
+    import asyncio
+
+    from bot.telegram import webhook
 
     assert settings.webhook_secret, "VOTEBOT_WEBHOOK_SECRET is required in webhook mode"
     app = build_application(settings, election)
-    app.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlsplit(url).path.lstrip("/"),
-        webhook_url=url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
-    )
+    secret = settings.webhook_secret.get_secret_value()
+    listen, port, cap = settings.webhook_listen, settings.webhook_port, settings.webhook_max_body
+    asyncio.run(webhook.serve(app, url, listen, port, secret, cap))

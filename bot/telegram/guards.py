@@ -10,16 +10,18 @@ written to the bot in private.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
-from telegram import Chat, Update
+from telegram import Bot, Chat, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.auth import has_role
 from bot.telegram import handlers as h
 
+log = logging.getLogger(__name__)
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 SUPPORT = "support"
 STAFF_BUTTONS = ("sup:open:",)  # the only buttons pressed in the staff group (/bloques)
@@ -92,3 +94,13 @@ def requires(*roles: str) -> Callable[[Callback], Callback]:
         return guarded
 
     return decorate
+
+
+def parse_update(raw: object, bot: Bot) -> Update | None:
+    """An update from Telegram's JSON, or None when it is malformed (dropped, not a crash:
+    intake goes on with the next one)."""
+    try:
+        return Update.de_json(raw, bot)  # type: ignore[arg-type]
+    except Exception:
+        log.warning("a malformed update was dropped")
+        return None

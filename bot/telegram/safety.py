@@ -29,8 +29,10 @@ async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """A voter blocks or unblocks the bot: marked inactive or active again; if they block it
     during a handoff, their topic is told. Runs before the relay, which would swallow it."""
     change = update.my_chat_member
-    if change is None or change.chat.type != Chat.PRIVATE:
+    if change is None or getattr(change.chat, "type", None) != Chat.PRIVATE:
         return
+    if change.new_chat_member is None or change.from_user is None:  # malformed: dropped
+        raise ApplicationHandlerStop
     await h.on_my_chat_member(update, context)
     services = h.services_of(context)
     left = change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT)
