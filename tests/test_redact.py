@@ -101,15 +101,17 @@ def test_ordinary_text_is_untouched(text: str) -> None:
 
 def test_the_corpora_are_read() -> None:
     names = {p.name for p in CORPORA}
-    assert {"intents_tune.tsv", "intents_holdout.tsv", "utterances_sample.tsv"} <= names
+    assert "utterances_sample.tsv" in names and len(names) >= 2
 
 
 @pytest.mark.parametrize("path", CORPORA, ids=lambda p: p.name)
 def test_no_corpus_line_is_taken_for_a_secret(path: Path) -> None:
+    # Every cell of every line: files put the text first or second ("intent<TAB>text").
     with path.open(encoding="utf-8") as handle:
-        lines = [row[0] for row in csv.reader(handle, delimiter="\t") if row]
-    assert len(lines) > 10
-    flagged = [line for line in lines if has_secret(line)]
+        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        cells = [cell for row in rows if row and not row[0].startswith("#") for cell in row]
+    assert len(cells) > 20
+    flagged = [cell for cell in cells if has_secret(cell)]
     assert flagged == []
 
 
