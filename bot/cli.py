@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
         "--audience", default="all", help="all | category=X | departement=NN | progress=STEP"
     )
     broadcast.add_argument("--at", help="ISO date-time (Europe/Paris if no offset); default now")
+    db = sub.add_parser("db", help="copy a SQLite database to PostgreSQL (db copy FILE URL)")
+    db.add_argument("action", choices=["copy"])
+    db.add_argument("source", help="the SQLite file")
+    db.add_argument("target", help="postgresql://user@host/database (empty, to be filled)")
     reminders = sub.add_parser(
         "reminders",
         help="review, edit and enable the calendar reminders",
@@ -381,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_diagram(args)
     if args.command == "intent":
         return _cmd_intent(args)
+    if args.command == "db":
+        from bot.dbcopy import copy_command
+
+        return asyncio.run(copy_command(args.source, args.target))
     settings, election = _startup()
     command = args.command or ("run" if settings.token else "chat")
     if command == "run":

@@ -1,9 +1,9 @@
-"""The store's interface: what any backend (SQLite today, PostgreSQL later) must offer."""
+"""The store's interface: what any backend (SQLite, PostgreSQL) must offer."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, Recipient
@@ -122,3 +122,6 @@ class Store(Protocol):
         self, user_id: int, step: str, data: dict[str, Any], now: datetime
     ) -> None: ...
     async def delete_draft(self, user_id: int) -> None: ...
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool: ...
+    async def release_lease(self, name: str, holder: str) -> bool: ...
+    async def lease_holder(self, name: str, now: datetime) -> str | None: ...

@@ -18,12 +18,15 @@ from telegram.request import BaseRequest
 
 from bot.broadcast import Broadcaster, Variables
 from bot.election import Election
+from bot.leases import Lease
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram import admin, broadcast, guards, plan, safety, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
+# A dead sender's broadcast lease expires after this; another process then takes over.
+BROADCAST_LEASE_SECONDS = 10.0
 # Telegram's command menu (labels in common/commands.html)
 VOTER_COMMANDS = ["menu", "progression", "profil", "rappels", "aide", "start"]
 NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression", "rappels"]
@@ -97,7 +100,9 @@ def register(app: Application) -> None:
     app.bot_data["effects"] = {"handoff": support.on_handoff}
     if app.job_queue is not None:
         # Retention: transcripts, closed handoffs, processed updates (VOTEBOT_RETENTION_DAYS).
-        app.job_queue.run_repeating(support.purge_job, interval=3600, first=60, name="purge")
+        app.job_queue.run_repeating(
+            support.purge_job, interval=support.PURGE_INTERVAL_SECONDS, first=60, name="purge"
+        )
         # The directory may be replaced by `votebot directory import` while the bot runs.
         app.job_queue.run_repeating(
             directory_jobs.refresh_directory,
@@ -137,6 +142,7 @@ def build_application(
             services.engine.clock,
             rate=settings.broadcast_rate,
         )
+        worker.lease = Lease(services.store, "broadcast", BROADCAST_LEASE_SECONDS)
         app.bot_data["broadcaster"] = worker
         worker.start()
 
@@ -144,6 +150,8 @@ def build_application(
         worker = app.bot_data.pop("broadcaster", None)
         if worker is not None:
             await worker.stop()
+            if worker.lease is not None:
+                await worker.lease.release()  # another process takes over at once
         if app.bot_data.pop("owns_services", False):
             await app.bot_data.pop("services").close()
 

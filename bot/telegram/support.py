@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 from bot import bans, support
 from bot.auth import has_role
 from bot.engine import Incoming
+from bot.leases import Lease, hold
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
@@ -445,12 +446,18 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 # -- retention -----------------------------------------------------------------------------
 
+PURGE_INTERVAL_SECONDS = 3600
+# Held from one run to the next (1.5 intervals), so other processes skip theirs.
+PURGE_LEASE_SECONDS = PURGE_INTERVAL_SECONDS * 1.5
+
 
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Scheduled: delete transcripts, closed handoffs and processed updates past retention."""
     services: Services = context.application.bot_data["services"]
-    removed = await support.purge(services)
-    log.info("retention purge removed %s rows", removed)
+    async with hold(Lease(services.store, "purge", PURGE_LEASE_SECONDS)) as mine:
+        if mine:  # once per interval across processes sharing the database
+            removed = await support.purge(services)
+            log.info("retention purge removed %s rows", removed)
 
 
 def _now(services: Services):
