@@ -18,6 +18,7 @@ import itertools
 import re
 import unicodedata
 
+# data: the mark left in kept and relayed text where a secret was
 PLACEHOLDER = "[secret retiré]"
 
 _SEP = r"[ .\-]?"
@@ -49,7 +50,7 @@ _SLASHED = re.compile(r"^[^\W_]+(?:/[^\W_]+)+$")  # 6h/semaine, 77/93/94, et/ou
 _SOFT_SYMBOLS = set("/-.,:'’()")  # punctuation inside ordinary words, not a password symbol
 
 # Words after which what follows is a secret (accents and case are ignored).
-_KEYWORDS = re.compile(
+_KEYWORDS = re.compile(  # data: keywords
     r"(?<!\w)(?:"
     r"(?P<password>mots?[ \-]+de[ \-]+passe|mdp|passwords?|passwd|pwd|pass)"
     r"|(?P<code>codes?(?:[ \-]+(?:de[ \-]+vote|secret|confidentiel|perso(?:nnel)?|d['’]acc[eè]s))?"
@@ -60,16 +61,16 @@ _KEYWORDS = re.compile(
     re.I,
 )
 _STRONG = {":", "=", "->", "=>", "：", "is:"}
-_MARKERS = {
+_MARKERS = {  # data: words saying "is"
     ":", "=", "->", "=>", "est", "c'est", "c’est", "cest", "c", "is", "was", "était", "etait",
     "serait", "sera", "vaut", "donne",
 }  # fmt: skip
-_FILLER = {
+_FILLER = {  # data: words skipped between a keyword and its value
     "de", "vote", "secret", "secrète", "secrete", "actuel", "actuelle", "perso", "personnel",
-    "provisoire", "nouveau", "nouvelle", "ancien", "ancienne", "initial", "(", ")", "-", "my",
-    "the", "à", "a", "la", "question", "défi", "defi", "au", "pour",
+    "provisoire", "nouveau", "nouvelle", "ancien", "ancienne", "initial", "(", ")", "-",
+    "my", "the", "à", "a", "la", "question", "défi", "defi", "au", "pour",  # data:
 }  # fmt: skip
-# Ordinary words met after those keywords ("mon mot de passe est refusé").
+# data: ordinary words met after those keywords ("mon mot de passe est refusé").
 _ORDINARY_WORDS = """
     le la les l un une des du de d au aux ce cet cette ces ça ca cela ceci celui celle qui que
     quoi quel quelle quels quelles où ou et mais donc car ni ne n pas plus jamais rien toujours
@@ -97,7 +98,7 @@ _ORDINARY_WORDS = """
 """
 _ORDINARY = frozenset(_ORDINARY_WORDS.split())
 _ELIDED = {"j", "l", "d", "m", "t", "s", "n", "c", "qu", "jusqu", "lorsqu", "puisqu"}
-_ORDINARY_ENDINGS = (
+_ORDINARY_ENDINGS = (  # data: endings of participles and adjectives
     "é", "ée", "és", "ées", "ant", "ante", "ible", "able", "ment", "eux", "euse", "if", "ive",
     "ir", "er", "ait", "aient", "ais", "oire", "ique", "iques", "tion", "ions", "ez", "ons",
 )  # fmt: skip

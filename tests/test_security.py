@@ -767,3 +767,14 @@ def test_the_webhook_refuses_on_headers_caps_bodies_and_logs_nothing(tmp_path: P
         TOKEN,
     ):
         assert leak not in logs, leak
+
+
+async def test_a_flood_during_a_handoff_reaches_staff_at_most_five_times_a_minute(
+    staffed: Chat,
+) -> None:
+    await _ask_for_a_person(staffed, "message 0")
+    for n in range(1, 30):
+        await staffed.say(f"message {n}")
+    relayed = [t for t in _topic_texts(staffed.api) if t.startswith("👤 message")]
+    assert len(relayed) == 5  # RELAY_BURST per RELAY_WINDOW
+    assert sum("patientez" in t for t in staffed.texts()) == 1  # one "please wait", not 25
