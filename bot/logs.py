@@ -28,11 +28,15 @@ NOISY = (
     "telegram.ext.Application",  # "Processing update <the whole update>"
     "telegram.ext.Updater",  # the webhook server: request bodies, wrong secret values
     "aiosqlite",  # every statement executed, with its parameters
+    "asyncpg",
     "asyncio",
     "apscheduler",  # job scheduling chatter
 )
 # Loggers of the libraries: their records keep their text but never their arguments.
-LIBRARIES = ("telegram", "aiosqlite", "httpx", "httpcore", "tornado", "transitions", "asyncio")
+LIBRARIES = (
+    "telegram", "aiosqlite", "asyncpg", "httpx", "httpcore", "tornado", "transitions", "asyncio",
+    "apscheduler",
+)  # fmt: skip
 _PLAIN = (int, float, bool, type(None))
 
 
