@@ -47,7 +47,7 @@ _URL = re.compile(r"^(https?://|www\.)|^[\w.-]+\.(fr|com|org|net|eu|gouv\.fr)(/|
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _WORDISH = re.compile(r"^[^\W\d_]+(?:['’\-][^\W\d_]+)*$")  # words, names, Seine-Saint-Denis
 _SLASHED = re.compile(r"^[^\W_]+(?:/[^\W_]+)+$")  # 6h/semaine, 77/93/94, et/ou
-_SOFT_SYMBOLS = set("/-.,:'’()")  # punctuation inside ordinary words, not a password symbol
+_SOFT_SYMBOLS = set("/-.,:'’()·•")  # inside ordinary words (un·e), not a password symbol
 
 # Words after which what follows is a secret (accents and case are ignored).
 _KEYWORDS = re.compile(  # data: keywords
@@ -97,6 +97,8 @@ _ORDINARY_WORDS = """
     caractères caracteres majuscule majuscules minuscule minuscules car caractere caractère
 """
 _ORDINARY = frozenset(_ORDINARY_WORDS.split())
+_PRONOUNS = {"je", "moi", "toi", "il", "elle", "on", "nous", "vous", "ils", "elles", "le", "la"}
+_PRONOUNS |= {"les", "lui", "leur", "y", "en", "ce", "ci", "là"}  # data:
 _ELIDED = {"j", "l", "d", "m", "t", "s", "n", "c", "qu", "jusqu", "lorsqu", "puisqu"}
 _ORDINARY_ENDINGS = (  # data: endings of participles and adjectives
     "é", "ée", "és", "ées", "ant", "ante", "ible", "able", "ment", "eux", "euse", "if", "ive",
@@ -163,6 +165,8 @@ def _is_ordinary(word: str) -> bool:
     head, _, tail = lower.replace("’", "'").partition("'")
     if tail and head in _ELIDED:  # j'ai, l'ancien, qu'il, d'accord
         return True
+    if lower.rsplit("-", 1)[-1] in _PRONOUNS:  # gardez-la, dites-moi, est-il
+        return True
     return lower.endswith(_ORDINARY_ENDINGS) and not any(c.isupper() for c in word)
 
 
@@ -212,9 +216,10 @@ def _keyword_spans(text: str) -> list[tuple[int, int]]:
             if digits and len(re.sub(r"\D", "", digits.group(0))) >= 6:
                 spans.append((digits.start(), digits.end()))
                 break
-            named = family != "code" and word[:1].isupper() and len(word) >= 5
+            # A vote code is letters and digits: after "code", only a value-like word counts.
+            named = word[:1].isupper() and len(word) >= 5
             if _looks_like_value(word) or (
-                (marked or named) and _answer_like(word, family, strong)
+                family != "code" and (marked or named) and _answer_like(word, family, strong)
             ):
                 start, end = _span(tok)
                 for more in tokens[index + 1 : index + 4]:  # VK11 9QX2 MZ4T, Le Chat Noir

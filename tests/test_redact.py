@@ -84,6 +84,9 @@ ORDINARY = [
     "where can I find my NUMEN number",
     "my password is not working",
     "I lost my vote code",
+    "Sans la réponse exacte, impossible de récupérer un code : gardez-la précieusement.",
+    "Remplaçant·e : votre notice est remise dans votre établissement de rattachement",
+    "les Électeur·rice·s du 93",
 ]
 
 
