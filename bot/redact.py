@@ -18,6 +18,8 @@ import itertools
 import re
 import unicodedata
 
+from bot.textfold import fold
+
 # data: the mark left in kept and relayed text where a secret was
 PLACEHOLDER = "[secret retiré]"
 
@@ -95,6 +97,7 @@ _ORDINARY_WORDS = """
     iprof arena ent messagerie académique academique ac-creteil
     compte mail email adresse webmel identifiant login chiffres chiffre lettres lettres
     caractères caracteres majuscule majuscules minuscule minuscules car caractere caractère
+    kwa koi pk pq pcq stp svp jsp chai bcp tjrs tt ds ke ki sa grave
 """
 _ORDINARY = frozenset(_ORDINARY_WORDS.split())
 _PRONOUNS = {"je", "moi", "toi", "il", "elle", "on", "nous", "vous", "ils", "elles", "le", "la"}
@@ -104,6 +107,8 @@ _ORDINARY_ENDINGS = (  # data: endings of participles and adjectives
     "é", "ée", "és", "ées", "ant", "ante", "ible", "able", "ment", "eux", "euse", "if", "ive",
     "ir", "er", "ait", "aient", "ais", "oire", "ique", "iques", "tion", "ions", "ez", "ons",
 )  # fmt: skip
+_ORDINARY_FOLDED = frozenset(fold(w) for w in _ORDINARY)
+_FOLDED_ENDINGS = ("ee", "ees")  # refusee, bloquees (accents left out)
 _VALUE_SYMBOLS = set("!@#$%^&*+=?~_|\\<>{}[];§£€µ")
 
 
@@ -160,26 +165,26 @@ def _looks_like_value(token: str) -> bool:
 
 def _is_ordinary(word: str) -> bool:
     lower = word.lower()
-    if lower in _ORDINARY or len(lower) <= 2:
+    if lower in _ORDINARY or fold(lower) in _ORDINARY_FOLDED or len(lower) <= 2:
         return True
     head, _, tail = lower.replace("’", "'").partition("'")
     if tail and head in _ELIDED:  # j'ai, l'ancien, qu'il, d'accord
         return True
     if lower.rsplit("-", 1)[-1] in _PRONOUNS:  # gardez-la, dites-moi, est-il
         return True
-    return lower.endswith(_ORDINARY_ENDINGS) and not any(c.isupper() for c in word)
+    if any(c.isupper() for c in word):
+        return False
+    return lower.endswith(_ORDINARY_ENDINGS) or fold(lower).endswith(_FOLDED_ENDINGS)
 
 
 def _answer_like(token: str, family: str, strong: bool) -> bool:
-    """After "est", ":" or "=": a capitalised word (Médor) or, for a password or a secret
-    answer, a word that is not ordinary French (médor, motdepassesecret); after ":" or "="
-    any word that is not ordinary French."""
+    """After "est": a capitalised word (Médor) or, for a password, a long word that is not
+    ordinary French (motdepassesecret); after ":" or "=": any word that is not ordinary."""
     if not token or not any(c.isalpha() for c in token) or _is_ordinary(token):
         return False
     if token[0].isupper() or strong:
         return True
-    if family == "answer":
-        return True
+    # After "est": a lower-case word is too often a complaint ("est faussse", "est refusee").
     return family == "password" and len(token) >= 8
 
 

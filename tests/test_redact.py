@@ -36,7 +36,7 @@ SECRETS = [
     ("mon mot de passe est motdepassesecret2022", "motdepassesecret2022"),
     ("code de vote 48392017", "48392017"),
     ("ma reponse secrete est Médor", "Médor"),
-    ("ma réponse à la question défi est médor", "médor"),
+    ("ma réponse à la question défi : médor", "médor"),
     # what was caught before
     ("mon numen c'est 24E1701234ABC", "1701234"),
     ("24 E 17 01234 ABC", "01234"),
@@ -87,6 +87,10 @@ ORDINARY = [
     "Sans la réponse exacte, impossible de récupérer un code : gardez-la précieusement.",
     "Remplaçant·e : votre notice est remise dans votre établissement de rattachement",
     "les Électeur·rice·s du 93",
+    "le portail dit que ma reponse secrete est faussse",
+    "ma reponse a la question secrete est refusee",
+    "on me demande de choisir une question et une réponse, cest pour kwa",
+    "je sais plus la réponse de ma question secrète, c'est grave ?",
 ]
 
 
