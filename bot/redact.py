@@ -8,8 +8,9 @@ characters are dropped, then four rules mark what to remove:
   letters and digits interleaved ("creteil07x2022"), or 8+ characters mixing three of lower
   case, upper case, digits and symbols ("Tr0ub4dor&3");
 - whatever follows "code (de vote)", "mot de passe", "mdp", "password", "réponse (secrète)",
-  "question défi" when it looks like a value: digits, a capital inside a word, a symbol, or,
-  after "est", ":" or "=", a capitalised word or a word that is not ordinary French.
+  "question défi" when it looks like a value: digits, a capital inside a word, a symbol; for
+  a password or an answer also a name (Médor), after ":" or "=" any word that is not
+  ordinary French, after "est" a long one for a password — never a complaint ("refusé").
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def _keyword_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for match in _KEYWORDS.finditer(text):
         family = match.lastgroup or "code"
-        tokens = list(_TOKEN.finditer(text, match.end()))[:6]
+        tokens = list(itertools.islice(_TOKEN.finditer(text, match.end()), 6))
         marked = strong = False
         for index, tok in enumerate(tokens):
             raw = tok.group(0)
