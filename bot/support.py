@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.engine import Incoming, Outcome
 from bot.flows import Flow, Reply
+from bot.flows.roll import RESULTS as ROLL_RESULTS
 from bot.redact import plain_name, redact
 from bot.services import Services
 from bot.texts import html_to_plain
@@ -37,6 +38,9 @@ def scrub(text: str) -> str:
     return redact(text)[0]
 
 
+ROLL_PLACEHOLDER = "[name looked up in the roll]"
+
+
 def misunderstood(replies: Iterable[Reply]) -> bool:
     """Whether the bot answered "I did not understand"."""
     return any(r.template in NOT_UNDERSTOOD for r in replies)
@@ -54,7 +58,9 @@ async def record_turn(
     now = services.engine.clock()
     lines = []
     if msg.kind == "text":
-        text = scrub(msg.value)
+        # A name looked up in the electoral roll is personal data: not kept for support.
+        looked_up = any(r.flow == "roll" and r.state in ROLL_RESULTS for r in outcome.replies)
+        text = ROLL_PLACEHOLDER if looked_up else scrub(msg.value)
         lines.append(TranscriptLine(msg.user_id, now, "in", text, misunderstood(outcome.replies)))
     if texts is None:
         texts = [services.renderer.render(reply).text for reply in outcome.replies]
