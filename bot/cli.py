@@ -11,7 +11,7 @@ from datetime import datetime
 from bot import election_cmd
 from bot.election import ConfigError, Election, current_builtin, load_election
 from bot.localtime import paris_iso
-from bot.logs import configure_logging
+from bot.logs import configure_logging, mask
 from bot.settings import PARIS, Settings, SettingsError, load_settings
 
 
@@ -388,6 +388,36 @@ async def _cmd_reminders(services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(settings: Settings, run: Callable[..., None], *args: object) -> int:
+    """Run the bot; an error at start-up or later is one line with the token masked: exit
+    code 2 when Telegram rejects the token, 1 otherwise (the traceback, masked, at DEBUG)."""
+    import logging
+    import traceback
+
+    from telegram.error import InvalidToken
+
+    token = settings.token
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    try:
+        run(*args)
+    except KeyboardInterrupt:
+        return 130
+    except InvalidToken:
+        print(
+            "votebot: Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped? "
+            "check it with @BotFather)",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            print(mask("".join(traceback.format_exception(exc)), token, secret), file=sys.stderr)
+        line = mask(f"{type(exc).__name__}: {exc}", token, secret).splitlines()
+        print(f"votebot: stopped by an error: {line[0] if line else ''}", file=sys.stderr)
+        return 1
+    return 0
+
+
 async def _cmd_election(services, args: argparse.Namespace) -> int:
     return await election_cmd.run(services, args)
 
@@ -423,12 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             from bot.telegram.app import run_webhook
 
-            run_webhook(settings, election, webhook)
-            return 0
+            return _serve(settings, run_webhook, settings, election, webhook)
         from bot.telegram.app import run_polling
 
-        run_polling(settings, election)
-        return 0
+        return _serve(settings, run_polling, settings, election)
     handlers: dict[str, Callable[..., Awaitable[int]]] = {
         "chat": _cmd_chat,
         "intent": _cmd_export_feedback,

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     stuck_hours: int = Field(48, ge=1, alias="VOTEBOT_STUCK_HOURS")
     retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
     roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
+    handoffs_per_hour: int = Field(3, ge=1, alias="VOTEBOT_HANDOFFS_PER_HOUR")
+    webhook_max_body: int = Field(1_000_000, ge=10_000, alias="VOTEBOT_WEBHOOK_MAX_BODY")
     roll_lookups_per_day: int = Field(2000, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_DAY")
     broadcast_rate: float = Field(25.0, alias="VOTEBOT_BROADCAST_RATE", gt=0, le=30)
     # A folder of operator templates overriding the built-in ones (beats the configuration's).

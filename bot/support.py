@@ -16,7 +16,7 @@ from typing import Any
 from bot.engine import Incoming, Outcome
 from bot.flows import Flow, Reply
 from bot.flows.roll import RESULTS as ROLL_RESULTS
-from bot.redact import redact
+from bot.redact import plain_name, redact
 from bot.services import Services
 from bot.texts import html_to_plain
 from store.progress import ITEMS
@@ -101,7 +101,7 @@ async def voter_summary(services: Services, user_id: int, lines: int) -> dict[st
     done = await store.progress_of(user_id)
     return {
         "user_id": user_id,
-        "first_name": user.first_name,
+        "first_name": plain_name(user.first_name),
         "category": user.category,
         "departement": user.departement,
         "flow": conv.flow if conv else "menu",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from store.bans import BanQueries
 from store.base import Store
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQueries, Recipient
 from store.conversations import ConversationQueries
@@ -50,6 +51,7 @@ class SqlStore(
     ProgressQueries,
     DirectoryQueries,
     RollQueries,
+    BanQueries,
     SupportQueries,
     BroadcastQueries,
     ElectionQueries,

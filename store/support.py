@@ -66,7 +66,7 @@ def _handoff(row: Row) -> Handoff:
 
 
 class SupportQueries:
-    """Reads and writes of handoffs, transcripts and support_bans."""
+    """Reads and writes of handoffs and transcripts."""
 
     db: Database
     # Voters with an open handoff, kept in memory: every update asks, and only the bot process
@@ -183,20 +183,7 @@ class SupportQueries:
             )
             return lines.rowcount + handoffs.rowcount
 
-    # -- bans and erasure ------------------------------------------------------------------
-
-    async def ban_voter(self, user_id: int, by: int | None, now: datetime) -> None:
-        """Stop relaying a voter to support."""
-        await self.db.execute(
-            "INSERT INTO support_bans (user_id, banned_by, banned_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(user_id) DO NOTHING",
-            (user_id, by, to_db(now)),
-        )
-
-    async def is_banned(self, user_id: int) -> bool:
-        """Whether support no longer hears from this voter."""
-        row = await self.db.fetchone("SELECT 1 FROM support_bans WHERE user_id = ?", (user_id,))
-        return row is not None
+    # -- erasure (bans live in store/bans.py and survive it) ------------------------------------
 
     async def erase_user(self, user_id: int) -> bool:
         """Erase everything about a person (right to erasure); False if they were unknown.
@@ -251,7 +238,7 @@ class SupportQueries:
             "                  AND p.item = 'voted') "
             "  AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.user_id = u.user_id "
             "                  AND h.closed_at IS NULL) "
-            "  AND NOT EXISTS (SELECT 1 FROM support_bans b WHERE b.user_id = u.user_id)) AS s "
+            "  AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.user_id = u.user_id)) AS s "
             "WHERE COALESCE(last_at, first_seen) < ? OR missed >= ? "
             "ORDER BY COALESCE(last_at, first_seen), user_id LIMIT ?",
             (to_db(idle_before), misunderstood_min, limit),

@@ -229,3 +229,53 @@ def _check_store(world: World, shown: dict[int, dict[str, Any]], handled: list[i
         assert press is not None and states[user] == (press.flow, press.state)
     for update_id in handled:
         assert recorded.get(update_id) is not None, update_id
+
+
+# -- malformed updates through the real intake path (getUpdates → Poller → Application) -----
+
+MALFORMED: list[dict[str, Any]] = [
+    {},  # an update id only
+    {"message": "not an object"},
+    {"message": {"message_id": 1, "date": 0}},  # no chat
+    {"message": {"message_id": 1, "date": 0, "chat": {"id": 7001}, "text": 5}},
+    {"message": {"message_id": "x", "date": "y", "chat": {"id": "z", "type": "private"}}},
+    {"callback_query": {"id": "1", "data": "menu|main|x"}},  # no sender
+    {"callback_query": {"id": "1", "from": {"id": 7001}, "chat_instance": "1", "data": 5}},
+    {"edited_message": {"chat": {"id": 7001, "type": "private"}, "text": "\u202e" * 5000}},
+    {"my_chat_member": {"chat": {"id": 7001, "type": "private"}}},
+    {"chat_member": None, "unknown_field": {"deep": [[[[]]]]}},
+    {"message": {"message_id": 1, "date": 0, "chat": {"id": 7001, "type": "private"},
+                 "from": {"id": 7001, "is_bot": False, "first_name": None}, "text": None}},
+]  # fmt: skip
+
+
+def test_malformed_updates_through_the_real_poller_never_stop_intake(world: World) -> None:
+    from bot.telegram.polling import Poller
+
+    api, app = world.api, world.app
+
+    async def run() -> None:
+        await app.start()
+        poller = Poller(app, timeout=0, idle=0.01)
+        stop = asyncio.Event()
+        polling = asyncio.create_task(poller.run(stop))
+        try:
+            for raw in MALFORMED:
+                api.push({"update_id": next(api._update_ids), **raw})
+                api.push(api.text_update(7001, "/menu"))
+            last = api.updates[-1]["update_id"]
+            for _ in range(1000):
+                await asyncio.sleep(0.01)
+                if poller.highest >= last and not poller.pending:
+                    break
+            assert not polling.done(), polling
+        finally:
+            stop.set()
+            await polling
+            await app.stop()
+
+    world.runner.run(run())
+    menus = [c for c in api.sent(7001) if _keyboard(c.params)]
+    assert len(menus) >= len(MALFORMED)  # every well-formed update after a broken one answered
+    assert world.errors == [], [r.getMessage() for r in world.errors]
+    assert api.errors == []

@@ -4,19 +4,36 @@ SQL injection inert — through the real Application on the in-process fake Bot 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.election import Election
 from bot.flows import default_flows
 from bot.logs import NOISY, configure_logging
+from bot.services import Services
+from bot.telegram.app import build_application
 from bot.telegram.polling import Poller
 from store import Conversation, StepCommit
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat
+from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings, votebot_cli
+from tests.fakes.botapi import FakeBotAPI, button_data
+from tests.fakes.http import FakeBotAPIServer
+from tests.fakes.inprocess import FakeRequest
 
 # Commands any voter may use. Every other CommandHandler is treated as a staff, union or
 # admin command and must be refused to a plain voter: add new voter commands here.
@@ -246,3 +263,518 @@ async def test_sql_injection_in_every_free_text_entry_is_inert(chat: Chat) -> No
         )
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert await services.store.count_users() == 1
+
+
+# -- secrets in commands, captions, file names and edits -----------------------------------
+
+SUPPORT_CHAT = -1001234567890
+OTHER_GROUP = -1009999999999
+STAFF = 77
+STRANGER = 88
+
+
+@pytest.fixture
+async def staffed(tmp_path: Path, election: Election, api: FakeBotAPI) -> AsyncIterator[Chat]:
+    """A voter of a bot with a staff group (handoffs), STAFF holding the support role."""
+    settings = make_settings(tmp_path / "staffed", VOTEBOT_SUPPORT_CHAT=str(SUPPORT_CHAT))
+    (tmp_path / "staffed").mkdir()
+    services = await Services.open(settings, election)
+    await services.store.grant_role(STAFF, "support", 42, ACTIVATION_NOW)
+    application = build_application(settings, election, services, request=FakeRequest(api))
+    await application.initialize()
+    yield Chat(application, api, VOTER)
+    await application.shutdown()
+    await services.close()
+    assert api.errors == [], api.errors
+
+
+def _deleted(api: FakeBotAPI, chat_id: int) -> list[int]:
+    return [
+        int(c.params["message_id"])
+        for c in api.calls
+        if c.method == "deleteMessage" and int(c.params["chat_id"]) == chat_id
+    ]
+
+
+def _document(api: FakeBotAPI, user_id: int, file_name: str, caption: str = "") -> dict:
+    update = api.text_update(user_id, "x")
+    message = update["message"]
+    message.pop("text")
+    message["document"] = {"file_id": "d1", "file_unique_id": "d1", "file_name": file_name}
+    if caption:
+        message["caption"] = caption
+    return update
+
+
+def _edited(update: dict) -> dict:
+    update["edited_message"] = update.pop("message")
+    update["edited_message"]["edit_date"] = 0
+    return update
+
+
+def _topic_texts(api: FakeBotAPI) -> list[str]:
+    return [
+        c.params.get("text") or c.params.get("caption") or f"<{c.method}>"
+        for c in api.calls
+        if int(c.params.get("chat_id", 0)) == SUPPORT_CHAT
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["/start 24E1700016XYZ", "/aide Creteil17x2022!", "/menu mdp MotDePasseHuitTresLong"]
+)
+async def test_a_secret_in_command_arguments_is_deleted(chat: Chat, text: str) -> None:
+    await chat.say("/start")
+    update = await chat.say(text)
+    assert update["message"]["message_id"] in _deleted(chat.api, VOTER)
+    assert "effacé" in chat.texts()[-2]
+    assert text.split(" ", 1)[1] not in _database_text(chat)
+
+
+async def test_secrets_in_captions_and_file_names_are_deleted(chat: Chat) -> None:
+    await chat.say("/start")
+    for update in (
+        _document(chat.api, VOTER, "numen ２４Ｅ１７０００１６ＸＹＺ.pdf"),
+        _document(chat.api, VOTER, "notice.pdf", caption="code de vote : VK11 9QX2 MZ4T"),
+    ):
+        await chat.feed(update)
+        assert update["message"]["message_id"] in _deleted(chat.api, VOTER)
+        assert "effacé" in chat.texts()[-2]
+    await chat.feed(plain := _document(chat.api, VOTER, "notice de vote.pdf"))
+    assert plain["message"]["message_id"] not in _deleted(chat.api, VOTER)
+
+
+async def test_during_a_handoff_secrets_are_deleted_and_staff_get_the_placeholder(
+    staffed: Chat,
+) -> None:
+    api = staffed.api
+    await staffed.say("/menu")
+    await staffed.press("Parler à quelqu'un")
+    await staffed.say("Bonjour, mon compte est bloqué")
+    first = await staffed.say("mon numen est")
+    await staffed.feed(_edited(first_edit := api.text_update(VOTER, "mon numen 24E1700016XYZ")))
+    assert first_edit["edited_message"]["message_id"] in _deleted(api, VOTER)
+    document = _document(api, VOTER, "24E1700016XYZ.pdf")
+    await staffed.feed(document)
+    assert document["message"]["message_id"] in _deleted(api, VOTER)
+    await staffed.say("mon mot de passe est creteil07x2022")
+    staff_side = "\n".join(_topic_texts(api))
+    assert "<copyMessage>" not in staff_side  # the document never reaches staff
+    assert "👤 [secret retiré]" in staff_side
+    for secret in ("24E1700016XYZ", "1700016", "creteil07x2022"):
+        assert secret not in staff_side
+        assert secret not in _database_text(staffed)
+    assert first["message"]["message_id"] not in _deleted(api, VOTER)
+
+
+# -- a whole journey at DEBUG leaves no name, text or secret in the log --------------------
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.asynccontextmanager
+async def _production_logging_and_polling(
+    chat: Chat,
+) -> AsyncIterator[tuple[_Keep, Callable[..., Awaitable[None]]]]:
+    """Logging as `votebot run` sets it up at DEBUG, updates fetched by the real poller."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in NOISY}
+    configure_logging("DEBUG", TOKEN, "webhook-secret-value-0123")
+    keep = _Keep()
+    keep.setFormatter(root.handlers[0].formatter)
+    for f in root.handlers[0].filters:
+        keep.addFilter(f)
+    root.addHandler(keep)
+    await chat.app.start()
+    poller = Poller(chat.app, timeout=0, idle=0.01)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poller.run(stop))
+
+    async def through_telegram(*updates: dict[str, Any]) -> None:
+        for update in updates:
+            chat.api.push(update)
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if poller.highest >= updates[-1]["update_id"] and not poller.pending:
+                return
+        raise TimeoutError("updates not handled")
+
+    try:
+        yield keep, through_telegram
+    finally:
+        stop.set()
+        await polling
+        await chat.app.stop()
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+async def test_a_debug_log_of_a_whole_journey_holds_no_name_text_or_secret(
+    staffed: Chat,
+) -> None:
+    api = staffed.api
+    voter_name, staff_name = "Gwenaëlle", "Baptistine"
+    texts = [
+        "je cherche ma collègue Ophélie Vandermeersch",
+        "Bonjour, mon compte académique reste bloqué depuis lundi",
+        "mon mot de passe est creteil07x2022",
+        "code de vote : VK11 9QX2 MZ4T",
+        "numen 24E1700016XYZ",
+    ]
+    staff_text = "Essayez de vider le cache du navigateur Firefox"
+    async with _production_logging_and_polling(staffed) as (keep, through_telegram):
+
+        async def say(text: str) -> None:
+            await through_telegram(api.text_update(VOTER, text, first_name=voter_name))
+
+        async def press(label: str) -> None:
+            data = button_data(staffed.last, label)
+            await through_telegram(api.press_update(VOTER, staffed.last, data))
+
+        await say("/start")
+        await say(texts[0])
+        await say("/menu")
+        await press("Parler à quelqu'un")
+        for text in texts[1:]:
+            await say(text)
+        (thread,) = api.topics[SUPPORT_CHAT]
+        await through_telegram(
+            api.topic_update(SUPPORT_CHAT, STAFF, thread, staff_text, first_name=staff_name)
+        )
+        await through_telegram(
+            api.topic_update(SUPPORT_CHAT, STAFF, thread, "/fermer", first_name=staff_name)
+        )
+        await say(last_text := "Merci beaucoup, ça marche maintenant")
+        assert logging.getLogger("bot").isEnabledFor(logging.DEBUG)  # really at DEBUG
+        logging.getLogger("telegram.ext.Application").warning("update %s", staffed.last)
+    assert "update <hidden>" in "\n".join(keep.format(r) for r in keep.records)
+    log = "\n".join(keep.format(r) for r in keep.records if not r.name.startswith("tests"))
+    assert staff_text in "\n".join(staffed.texts())  # the journey did happen
+    words = [voter_name, staff_name, "Camille", "Ophélie", "Vandermeersch", "Firefox", "Merci"]
+    words += ["bloqué", "creteil07x2022", "VK11", "9QX2", "24E1700016XYZ", "1700016"]
+    words += [TOKEN, TOKEN.split(":")[1], "webhook-secret-value-0123", last_text]
+    for word in words:
+        assert word not in log, word
+
+
+# -- the token -------------------------------------------------------------------------------
+
+REJECTED = "654321:REJECTED-token-value"
+
+
+@pytest.mark.parametrize("mode", [[], ["--webhook", "https://bot.example.org/hook"]])
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_rejected_token_stops_the_bot_with_one_masked_line(
+    tmp_path: Path, mode: list[str], level: str
+) -> None:
+    with FakeBotAPIServer(token=TOKEN) as server:  # answers 401 to any other token
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": REJECTED,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "VOTEBOT_DB": str(tmp_path / "votebot.sqlite3"),
+            "VOTEBOT_WEBHOOK_SECRET": "webhook-secret_0123456789",
+            "VOTEBOT_WEBHOOK_PORT": str(_free_port()),
+            "VOTEBOT_LOG_LEVEL": level,
+        }
+        done = votebot_cli(tmp_path, env, "run", *mode, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert REJECTED not in output and REJECTED.split(":")[1] not in output
+    assert "Traceback" not in output
+    (line,) = [x for x in done.stderr.splitlines() if "TELEGRAM_BOT_TOKEN" in x]
+    assert line.startswith("votebot: Telegram rejected TELEGRAM_BOT_TOKEN")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- one guard for every update kind -------------------------------------------------------
+
+
+def _group_message(chat_id: int) -> dict[str, Any]:
+    return {
+        "message_id": 5,
+        "date": 0,
+        "chat": {"id": chat_id, "type": "supergroup", "title": "Groupe", "is_forum": True},
+        "text": "Bloqués : Camille",
+    }
+
+
+def _user_ids(chat: Chat) -> set[int]:
+    path = chat.app.bot_data["services"].settings.db_path
+    with sqlite3.connect(path) as db:
+        return {r[0] for r in db.execute("SELECT user_id FROM users")}
+
+
+async def _calls_after(chat: Chat, update: dict[str, Any]) -> list[str]:
+    before = len(chat.api.calls)
+    await chat.feed(update)
+    return [c.method for c in chat.api.calls[before:]]
+
+
+async def test_forged_buttons_in_groups_get_answer_callback_query_only(staffed: Chat) -> None:
+    api, version = staffed.api, staffed.app.bot_data["services"].engine.flows.version
+    await staffed.say("/start")  # the voter exists
+    users = _user_ids(staffed)
+    for group in (SUPPORT_CHAT, OTHER_GROUP):
+        for user in (STRANGER, STAFF, VOTER):
+            for data in (
+                f"sup:open:{VOTER}",
+                f"{version}|menu|main|human",
+                "sup:forget:forget_yes",
+            ):
+                if group == SUPPORT_CHAT and user == STAFF and data.startswith("sup:open"):
+                    continue  # the one legitimate press, below
+                update = api.press_update(user, _group_message(group), data)
+                assert await _calls_after(staffed, update) == ["answerCallbackQuery"], (
+                    group,
+                    user,
+                    data,
+                )
+    assert _user_ids(staffed) == users  # no row for the stranger nor for staff
+    store = staffed.app.bot_data["services"].store
+    assert await store.open_handoff_of(VOTER) is None
+    # The legitimate press: a support member in the staff group takes the voter over.
+    press = api.press_update(STAFF, _group_message(SUPPORT_CHAT), f"sup:open:{VOTER}")
+    assert "sendMessage" in await _calls_after(staffed, press)
+    assert await store.open_handoff_of(VOTER) is not None
+
+
+async def test_other_update_kinds_from_groups_are_ignored(staffed: Chat) -> None:
+    api = staffed.api
+    member = {"status": "member", "user": {"id": STRANGER, "is_bot": False, "first_name": "X"}}
+    for group in (SUPPORT_CHAT, OTHER_GROUP):
+        chat = _group_message(group)["chat"]
+        edited = _edited(api.topic_update(group, STRANGER, None, "/start bonjour"))
+        joined = {
+            "update_id": 10_000 + abs(group) % 1000,
+            "chat_member": {
+                "chat": chat,
+                "from": member["user"],
+                "date": 0,
+                "old_chat_member": {"status": "left", "user": member["user"]},
+                "new_chat_member": member,
+            },
+        }
+        text = api.topic_update(group, STRANGER, None, "bonjour à tous")
+        for update in (edited, joined, text):
+            assert await _calls_after(staffed, update) == [], (group, update)
+    assert _user_ids(staffed) == set()
+
+
+def test_the_staff_group_buttons_are_those_of_support() -> None:
+    from bot.telegram import guards, support
+
+    assert guards.STAFF_BUTTONS == (support.OPEN_PREFIX,)
+
+
+# -- bans, the handoff cap, names shown to staff, a voter who blocks the bot ----------------
+
+
+async def _ask_for_a_person(voter: Chat, text: str = "Bonjour, j'ai besoin d'aide") -> None:
+    await voter.say("/menu")
+    await voter.press("Parler à quelqu'un")
+    await voter.say(text)
+
+
+async def _staff_says(voter: Chat, text: str, thread: int | None) -> None:
+    await voter.feed(voter.api.topic_update(SUPPORT_CHAT, STAFF, thread, text))
+
+
+def _topics(api: FakeBotAPI) -> list[int]:
+    return list(api.topics.get(SUPPORT_CHAT, {}))
+
+
+async def test_a_ban_holds_through_oubli_until_debannir(staffed: Chat) -> None:
+    api = staffed.api
+    await _ask_for_a_person(staffed)
+    (thread,) = _topics(api)
+    await _staff_says(staffed, "/bannir", thread)
+    await staffed.say("/oubli")
+    await staffed.press("tout effacer")
+    with sqlite3.connect(staffed.app.bot_data["services"].settings.db_path) as db:
+        assert db.execute("SELECT * FROM bans").fetchall() == [(VOTER, None)]  # nothing else
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
+    await staffed.say("/start")
+    await staffed.press("Parler à quelqu'un") if "Parler" in str(staffed.last) else None
+    await _ask_for_a_person(staffed, "me revoilà")
+    assert "pas joignable" in "\n".join(staffed.texts()[-3:])
+    assert _topics(api) == [thread]  # no new topic, nothing relayed
+    assert "me revoilà" not in "\n".join(_topic_texts(api))
+    await _staff_says(staffed, f"/debannir {VOTER}", None)
+    assert "n'est plus bloquée" in _topic_texts(api)[-1]
+    await _ask_for_a_person(staffed, "merci de me débloquer")
+    assert len(_topics(api)) == 2
+
+
+async def test_debannir_is_a_support_command(chat: Chat) -> None:
+    await chat.say(f"/debannir {VOTER}")
+    assert "Je ne connais pas la commande /debannir" in chat.texts()[-2]
+
+
+async def test_handoff_requests_are_capped_per_hour(staffed: Chat) -> None:
+    for round_ in range(6):
+        await _ask_for_a_person(staffed, f"demande numéro {round_}")
+        await staffed.say("/menu")
+    assert len(_topics(staffed.api)) == 3  # VOTEBOT_HANDOFFS_PER_HOUR
+    assert "plusieurs fois" in "\n".join(staffed.texts())
+
+
+async def test_names_shown_to_staff_lose_control_and_bidi_characters(staffed: Chat) -> None:
+    spoof = "Ca\u202emille\u202c\u2066 \u200fAdmin\u0007\u2028x"
+    api = staffed.api
+    await staffed.feed(api.text_update(VOTER, "/menu", first_name=spoof))
+    press = api.press_update(VOTER, staffed.last, button_data(staffed.last, "Parler à quelqu'un"))
+    press["callback_query"]["from"]["first_name"] = spoof
+    await staffed.feed(press)
+    await staffed.feed(api.text_update(VOTER, "Bonjour", first_name=spoof))
+    (thread,) = _topics(staffed.api)
+    shown = staffed.api.topics[SUPPORT_CHAT][thread]["name"] + "\n".join(_topic_texts(staffed.api))
+    assert "Camille Admin x" in shown
+    assert not any(c in shown for c in "\u202e\u202c\u2066\u200f\u0007\u2028")
+
+
+async def test_blocking_the_bot_during_a_handoff_marks_inactive_and_tells_the_topic(
+    staffed: Chat,
+) -> None:
+    await _ask_for_a_person(staffed)
+    assert len(_topics(staffed.api)) == 1
+    bot = {"id": 999, "is_bot": True, "first_name": "votebot"}
+    voter = {"id": VOTER, "is_bot": False, "first_name": "Camille"}
+    await staffed.feed(
+        {
+            "update_id": 90_001,
+            "my_chat_member": {
+                "chat": {"id": VOTER, "type": "private", "first_name": "Camille"},
+                "from": voter,
+                "date": 0,
+                "old_chat_member": {"status": "member", "user": bot},
+                "new_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
+            },
+        }
+    )
+    store = staffed.app.bot_data["services"].store
+    assert not (await store.get_user(VOTER)).active
+    assert "a bloqué l'assistant" in _topic_texts(staffed.api)[-1]
+
+
+# -- the webhook: refused on its headers, bodies capped, nothing logged ---------------------
+
+HOOK_SECRET = "webhook-secret_0123456789abcdef"
+WRONG = "wrong-SECRET-value-987654"
+BODIES = ("Texte-secret-du-corps", "Texte-du-corps-accepte")
+
+
+def _raw_call(port: int, headers: dict[str, str], body: bytes = b"") -> str:
+    """Send a POST's headers (and maybe part of its body) and read the first answer line."""
+    lines = ["POST /telegram-hook HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return sock.recv(200).decode(errors="replace").split("\r\n")[0]
+
+
+def test_the_webhook_refuses_on_headers_caps_bodies_and_logs_nothing(tmp_path: Path) -> None:
+    port = _free_port()
+    with FakeBotAPIServer(token=TOKEN) as server:
+        api = server.api
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "VOTEBOT_DB": str(tmp_path / "votebot.sqlite3"),
+            "VOTEBOT_NOW": ACTIVATION_NOW.isoformat(),
+            "VOTEBOT_WEBHOOK_SECRET": HOOK_SECRET,
+            "VOTEBOT_WEBHOOK_PORT": str(port),
+            "VOTEBOT_WEBHOOK_MAX_BODY": "100000",
+            "VOTEBOT_LOG_LEVEL": "DEBUG",
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--webhook",
+                f"http://127.0.0.1:{port}/telegram-hook",
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            api.wait_for(lambda: api.webhook is not None, timeout=30)
+            huge = {"Content-Type": "application/json", "Content-Length": "99000000"}
+            for _ in range(100):
+                try:
+                    # 99 MB announced, none sent: answered at once, so the body was not awaited
+                    first = _raw_call(
+                        port,
+                        {**huge, "X-Telegram-Bot-Api-Secret-Token": "wrong-SECRET-value-987654"},
+                    )
+                    break
+                except ConnectionRefusedError:
+                    time.sleep(0.05)
+            assert first.startswith("HTTP/1.1 403"), first
+            assert _raw_call(port, huge).startswith("HTTP/1.1 403")
+            right = {**huge, "X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
+            assert _raw_call(port, right).startswith("HTTP/1.1 413")
+            with httpx.Client(timeout=10) as client:
+                url = f"http://127.0.0.1:{port}/telegram-hook"
+
+                def post(body: object, secret: str = HOOK_SECRET) -> int:
+                    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+                    return client.post(url, json=body, headers=headers).status_code
+
+                assert (
+                    post(
+                        api.text_update(VOTER, "Texte-secret-du-corps"),
+                        "wrong-SECRET-value-987654",
+                    )
+                    == 403
+                )
+                for raw in ({"update_id": 1, "message": "x"}, {"update_id": 2}, [1, 2]):
+                    assert post(raw) == 200  # Telegram's: acknowledged, dropped
+                assert post(api.text_update(VOTER, "/start")) == 200
+                api.wait_for(lambda: len(api.sent(VOTER)) == 1, timeout=15)
+                assert post(api.text_update(VOTER, BODIES[1])) == 200
+                api.wait_for(lambda: len(api.sent(VOTER)) >= 2, timeout=15)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            logs = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0, logs
+    for leak in (
+        "wrong-SECRET-value-987654",
+        HOOK_SECRET,
+        "Texte-secret-du-corps",
+        "Texte-du-corps-accepte",
+        TOKEN,
+    ):
+        assert leak not in logs, leak
+
+
+async def test_a_flood_during_a_handoff_reaches_staff_at_most_five_times_a_minute(
+    staffed: Chat,
+) -> None:
+    await _ask_for_a_person(staffed, "message 0")
+    for n in range(1, 30):
+        await staffed.say(f"message {n}")
+    relayed = [t for t in _topic_texts(staffed.api) if t.startswith("👤 message")]
+    assert len(relayed) == 5  # RELAY_BURST per RELAY_WINDOW
+    assert sum("patientez" in t for t in staffed.texts()) == 1  # one "please wait", not 25

@@ -356,7 +356,19 @@ async def test_handoffs_transcripts_and_erasure(store: SqlStore) -> None:
     assert await store.is_banned(BIG)
     assert await store.erase_user(BIG)
     assert not await store.erase_user(BIG)
+    assert await store.is_banned(BIG)  # a ban holds through erasure (bans, 0007)
+    assert await store.banned_until(BIG) == (True, None)
+    assert await store.unban_voter(BIG) and not await store.unban_voter(BIG)
     assert not await store.is_banned(BIG)
+    later = NOW + timedelta(days=2)
+    await store.ban_voter(BIG, 42, NOW, until=later)
+    assert await store.is_banned(BIG, NOW) and not await store.is_banned(BIG, later)
+    for voter in (BIG + 1, BIG + 2):
+        await store.touch_user(voter, "Camille", NOW)
+    await store.open_handoff(BIG + 1, NOW)
+    await store.open_handoff(BIG + 2, NOW, by=42)
+    assert await store.handoffs_asked_since(BIG + 1, NOW - timedelta(hours=1)) == 1
+    assert await store.handoffs_asked_since(BIG + 2, NOW - timedelta(hours=1)) == 0
 
 
 async def test_stuck_voters_and_step_counts(store: SqlStore) -> None:

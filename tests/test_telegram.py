@@ -154,7 +154,9 @@ async def test_the_token_never_reaches_the_logs(chat: Chat, caplog) -> None:
     with caplog.at_level(logging.DEBUG):
         await chat.say("/start")
         logging.getLogger("httpx").info("POST https://api.telegram.org/bot%s/sendMessage", TOKEN)
+        logging.getLogger("bot").info(f"POST https://api.telegram.org/bot{TOKEN}/getMe")
     assert TOKEN not in caplog.text and "***" in caplog.text
+    assert "bot<hidden>/sendMessage" in caplog.text  # a library's arguments are never shown
 
 
 async def test_a_secret_in_an_edited_message_or_a_caption_is_deleted(chat: Chat) -> None:

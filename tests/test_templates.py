@@ -64,6 +64,14 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
     },
     "info/english.html": [{"topic": intent} for intent in INTENT_STEPS] + [{"topic": None}],
     **SUPPORT_CONTEXTS,
+    # support safety (bot/telegram/safety.py, bot/bans.py)
+    "support/too_many.html": [{}],
+    "support/voter_blocked.html": [{}],
+    "support/unbanned.html": [
+        {"ok": True, "user_id": 1001},
+        {"ok": False, "user_id": 1001},
+        {"ok": False, "user_id": 0},
+    ],
 }
 _BROADCAST = Broadcast(
     id=12,

@@ -21,7 +21,7 @@ from bot.election import Election
 from bot.leases import Lease
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, broadcast, plan, support
+from bot.telegram import admin, broadcast, guards, plan, safety, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 
@@ -35,18 +35,26 @@ NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression", "rappe
 def register(app: Application) -> None:
     """Every handler, in the order it is tried.
 
-    Groups run in order; within a group the first matching handler runs. -7..-6: the staff
+    Groups run in order; within a group the first matching handler runs. -9: the bot blocked or
+    unblocked; -8: which chats are heard (bot/telegram/guards.py); -7..-6: the staff
     group; -5: private chats only; -4: /oubli and relay to support during a handoff; -3: text
     typed in the broadcast composer; 0: voters (commands, buttons, text, anything else).
     """
     # Support staff group (VOTEBOT_SUPPORT_CHAT): only support members are heard there; these
     # run before guard_private and every one of them stops the update.
     staff = support.setup(app.bot_data)
+    # A voter blocking or unblocking the bot (even during a handoff, which swallows updates).
+    app.add_handler(
+        ChatMemberHandler(safety.on_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=-9
+    )
+    # Every update kind: private chats, the staff group for support members, nothing else.
+    app.add_handler(TypeHandler(Update, guards.guard_chats), group=-8)
     staff_or_private = staff | filters.ChatType.PRIVATE
     app.add_handler(TypeHandler(Update, support.guard_staff), group=-7)
     for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
         app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-6)
     for name, callback in (
+        ("debannir", safety.on_unban),
         ("stats", support.on_stats),
         ("bloques", support.on_stuck),
         ("voir", support.on_view),
@@ -191,16 +199,14 @@ def run_polling(settings: Settings, election: Election) -> None:
 
 
 def run_webhook(settings: Settings, election: Election, url: str) -> None:
-    """Serve voters from Telegram's webhook calls to `url` (checked with the secret token)."""
-    from urllib.parse import urlsplit
+    """Serve voters from Telegram's webhook calls to `url` (bot/telegram/webhook.py: the
+    secret is checked before a body is read, bodies capped at VOTEBOT_WEBHOOK_MAX_BODY)."""
+    import asyncio
+
+    from bot.telegram import webhook
 
     assert settings.webhook_secret, "VOTEBOT_WEBHOOK_SECRET is required in webhook mode"
     app = build_application(settings, election)
-    app.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlsplit(url).path.lstrip("/"),
-        webhook_url=url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
-    )
+    secret = settings.webhook_secret.get_secret_value()
+    listen, port, cap = settings.webhook_listen, settings.webhook_port, settings.webhook_max_body
+    asyncio.run(webhook.serve(app, url, listen, port, secret, cap))

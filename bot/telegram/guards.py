@@ -1,21 +1,76 @@
-"""Role checks for staff commands: a refused user gets exactly the unknown-command answer."""
+"""Guards: which chats the bot listens to, and role checks for staff commands and buttons.
+
+`guard_chats` runs first for every update kind (messages, edits, button presses, chat member
+changes…): private chats go on; in the staff group only support members are heard; anything
+else stops here. A refused button press is answered with `answerCallbackQuery` only, so the
+bot never writes into a group because of it, and nobody gets a user row without having
+written to the bot in private.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from telegram import Bot, Chat, Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.auth import has_role
 from bot.telegram import handlers as h
 
+log = logging.getLogger(__name__)
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+SUPPORT = "support"
+STAFF_BUTTONS = ("sup:open:",)  # the only buttons pressed in the staff group (/bloques)
+
+
+async def refuse(update: Update) -> None:
+    """Stop here; a button press only gets its spinner stopped (no message anywhere)."""
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+async def guard_chats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Private chats go on; the staff group only for support members; the rest stops here.
+
+    The bot's own membership changes (`my_chat_member`: blocked, unblocked, added to a group)
+    and commands typed in other groups (answered with a pointer to the private chat by
+    `guard_private`) go on as well.
+    """
+    if update.my_chat_member is not None:
+        return
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or user.is_bot:
+        await refuse(update)
+    assert chat is not None and user is not None
+    if chat.type == Chat.PRIVATE:
+        if chat.id != user.id:  # a private chat is with its user, nobody else
+            await refuse(update)
+        return
+    services = h.services_of(context)
+    if chat.id == services.settings.support_chat:
+        if not await has_role(services, user.id, SUPPORT):
+            await refuse(update)
+        query = update.callback_query
+        if query is not None and not (query.data or "").startswith(STAFF_BUTTONS):
+            await refuse(update)
+        return
+    message = update.message  # another group or a channel: only a command gets an answer
+    if message is None or not (message.text or "").startswith("/"):
+        await refuse(update)
 
 
 def requires(*roles: str) -> Callable[[Callback], Callback]:
-    """Run the callback only for holders of one of `roles` (admins always pass)."""
+    """Run the callback only for holders of one of `roles` (admins always pass).
+
+    Others get exactly what an unknown command or an expired button gets in a private chat;
+    in a group, nothing (a button press only has its spinner stopped).
+    """
 
     def decorate(callback: Callback) -> Callback:
         @wraps(callback)
@@ -27,6 +82,9 @@ def requires(*roles: str) -> Callable[[Callback], Callback]:
                     if await has_role(services, user.id, role):
                         await callback(update, context)
                         return
+            chat = update.effective_chat
+            if chat is None or chat.type != Chat.PRIVATE:
+                await refuse(update)
             if update.callback_query is not None:
                 await update.callback_query.answer()
                 await h._process(update, context, "button", "")
@@ -36,3 +94,13 @@ def requires(*roles: str) -> Callable[[Callback], Callback]:
         return guarded
 
     return decorate
+
+
+def parse_update(raw: object, bot: Bot) -> Update | None:
+    """An update from Telegram's JSON, or None when it is malformed (dropped, not a crash:
+    intake goes on with the next one)."""
+    try:
+        return Update.de_json(raw, bot)  # type: ignore[arg-type]
+    except Exception:
+        log.warning("a malformed update was dropped")
+        return None

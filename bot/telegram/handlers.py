@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Chat, ChatMember, Update
+from telegram import Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.engine import Incoming, Kind
-from bot.redact import has_secret
+from bot.redact import has_secret, plain_name
 from bot.services import Services
 from bot.support import record_turn
 from bot.telegram.send import Undelivered, send_replies
@@ -48,7 +48,7 @@ async def _process(
     services = services_of(context)
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
-    msg = Incoming(user.id, kind, value, user.first_name or "", update.update_id)
+    msg = Incoming(user.id, kind, value, plain_name(user.first_name or ""), update.update_id)
     edit = update.callback_query.message if update.callback_query else None
     async with services.engine.lock(user.id):
         outcome = await services.engine.handle(msg)
@@ -84,7 +84,10 @@ async def _process(
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Hands a /command (known or not) to the engine."""
+    """Hands a /command (known or not) to the engine; one with a secret argument is deleted."""
+    if await delete_secret(update):  # /start 24E1700016XYZ
+        await _process(update, context, "secret", "deleted")
+        return
     text = update.effective_message.text if update.effective_message else ""
     name = (text or "/").split()[0][1:].split("@")[0].lower()
     await _process(update, context, "command", name)
@@ -102,10 +105,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _process(update, context, "button", query.data or "")
 
 
+def visible_text(message: Message) -> str:
+    """Everything a message shows that a voter may paste a secret into: text (command
+    arguments included), caption, the file name of a document."""
+    document = message.document
+    parts = (message.text, message.caption, document.file_name if document else None)
+    return "\n".join(p for p in parts if p)
+
+
 async def delete_secret(update: Update) -> bool:
     """Delete a message holding a NUMEN, password or vote code; True if it held one."""
     message = update.effective_message
-    if message is None or not has_secret(message.text or message.caption or ""):
+    if message is None or not has_secret(visible_text(message)):
         return False
     try:
         await message.delete()

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.telegram.guards import parse_update
 from bot.telegram.send import with_retry
 
 log = logging.getLogger(__name__)
@@ -106,14 +107,19 @@ class Poller:
         loop = asyncio.get_running_loop()
         started = False
         for raw in updates:
-            uid = raw["update_id"]
+            uid = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(uid, int):
+                continue
             due = self.retry.get(uid)
             if uid <= self.highest and (due is None or due > loop.time()):
                 continue
             self.retry.pop(uid, None)
             self.highest = max(self.highest, uid)
+            update = parse_update(raw, self.app.bot)
+            if update is None:  # malformed: confirmed with the next call, never handled
+                continue
             self.pending.add(uid)
-            task = asyncio.create_task(self._handle(Update.de_json(raw, self.app.bot)))
+            task = asyncio.create_task(self._handle(update))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
             started = True

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
-from bot import support
+from bot import bans, support
 from bot.auth import has_role
 from bot.engine import Incoming
 from bot.leases import Lease, hold
@@ -242,7 +242,7 @@ async def staff_open(context: ContextTypes.DEFAULT_TYPE, user_id: int, by: int) 
         return "no_chat"
     if await services.store.get_user(user_id) is None:
         return "unknown"
-    if await services.store.is_banned(user_id):
+    if await services.store.is_banned(user_id, _now(services)):
         return "banned"
     async with services.engine.lock(user_id):
         handoff = await services.store.open_handoff(user_id, _now(services), by)
@@ -264,8 +264,10 @@ async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     services = h.services_of(context)
     user = update.effective_user
     assert user is not None
-    if _support_chat(context) is None or await services.store.is_banned(user.id):
-        await context.bot.send_message(user.id, services.renderer.text("support/unavailable.html"))
+    refusal = "support/unavailable.html" if _support_chat(context) is None else None
+    refusal = refusal or await bans.handoff_refusal(services, user.id)  # banned, too many
+    if refusal is not None:
+        await context.bot.send_message(user.id, services.renderer.text(refusal))
         return
     handoff = await services.store.open_handoff(user.id, _now(services))
     if handoff.thread_id is None and await services.store.has_written(user.id):
@@ -289,9 +291,12 @@ async def relay_voter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if update.callback_query is not None or (text or "").split(" ")[0] in ("/menu", "/start"):
         await hand_back(context, handoff, "voter", None)
         return  # the bot answers the command or button as usual
-    if message is None:  # an edited message: not re-read, not relayed
-        raise ApplicationHandlerStop
     secret = await h.delete_secret(update)
+    if message is None:  # an edited message: not re-read, not relayed (deleted if a secret)
+        if secret:
+            notice = services.renderer.text("common/secret_removed.html", {"deleted": True})
+            await context.bot.send_message(user.id, notice)
+        raise ApplicationHandlerStop
     if secret:  # deleted from the voter's chat; staff get the text without it, never a copy
         notice = services.renderer.text("common/secret_removed.html", {"deleted": True})
         await context.bot.send_message(user.id, notice)
@@ -308,7 +313,8 @@ async def _relay(
     chat_id = _support_chat(context)
     if handoff is None or chat_id is None:
         return
-    text = (message.text or message.caption or "") if secret else message.text
+    # A secret (in a caption or a file name too): staff get the text without it, never a copy.
+    text = h.visible_text(message) if secret else message.text
     limit: _Limiter = context.bot_data["relay_limit"]
     if not limit.limiter.allow(user_id, _now(services)):
         if user_id not in limit.warned:
