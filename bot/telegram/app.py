@@ -16,13 +16,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.broadcast import Broadcaster, Variables
+from bot.broadcast import Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram import admin, broadcast, plan, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
+from bot.telegram.delivery import Broadcaster
 
 # Telegram's command menu (labels in common/commands.html)
 VOTER_COMMANDS = ["menu", "progression", "profil", "rappels", "aide", "start"]
