@@ -20,7 +20,7 @@ from bot.broadcast import Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, broadcast, plan, support
+from bot.telegram import admin, broadcast, monitor, plan, privacy, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 from bot.telegram.delivery import Broadcaster
@@ -45,9 +45,9 @@ def register(app: Application) -> None:
     for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
         app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-6)
     for name, callback in (
-        ("stats", support.on_stats),
-        ("bloques", support.on_stuck),
-        ("voir", support.on_view),
+        ("stats", monitor.on_stats),
+        ("bloques", monitor.on_stuck),
+        ("voir", monitor.on_view),
     ):
         app.add_handler(
             CommandHandler(name, support.stops(callback), filters=staff_or_private), group=-6
@@ -60,10 +60,10 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, support.ignore_staff_chat), group=-6)
     app.add_handler(TypeHandler(Update, h.guard_private), group=-5)
     # Voters: /oubli, then relay to support while a handoff is open (the bot stays quiet).
-    app.add_handler(CommandHandler("oubli", support.stops(support.on_forget)), group=-4)
+    app.add_handler(CommandHandler("oubli", support.stops(privacy.on_forget)), group=-4)
     app.add_handler(
         CallbackQueryHandler(
-            support.stops(support.on_forget_button), pattern=support.FORGET_PREFIX
+            support.stops(privacy.on_forget_button), pattern=privacy.FORGET_PREFIX
         ),
         group=-4,
     )
@@ -90,7 +90,7 @@ def register(app: Application) -> None:
     app.bot_data["effects"] = {"handoff": support.on_handoff}
     if app.job_queue is not None:
         # Retention: transcripts, closed handoffs, processed updates (VOTEBOT_RETENTION_DAYS).
-        app.job_queue.run_repeating(support.purge_job, interval=3600, first=60, name="purge")
+        app.job_queue.run_repeating(privacy.purge_job, interval=3600, first=60, name="purge")
         # The directory may be replaced by `votebot directory import` while the bot runs.
         app.job_queue.run_repeating(
             directory_jobs.refresh_directory,

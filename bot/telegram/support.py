@@ -3,13 +3,12 @@ and the voter's /oubli. The logic without Telegram calls is in bot/support.py.""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
@@ -23,10 +22,8 @@ from bot.telegram.send import send_replies
 from store.support import Handoff, TranscriptLine
 
 log = logging.getLogger(__name__)
-CHART = "support/chart.html"  # the chart's title and legend, as label blocks
 SUPPORT = "support"
 OPEN_PREFIX = "sup:open:"
-FORGET_PREFIX = "sup:forget:"
 MAX_RELAY = 3500  # characters relayed per message: room for the signature and HTML escapes
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
@@ -154,64 +151,6 @@ async def _topic_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 # -- monitoring (staff group or private) ---------------------------------------------------
-
-
-@requires(SUPPORT)
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats: where voters are, completion, drop-off, handoffs; then the funnel as a chart."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    stats = await support.collect_stats(services)
-    await message.reply_text(
-        services.renderer.text("support/stats.html", support.stats_context(stats))
-    )
-    labels = {k: services.renderer.label(CHART, k) for k in ("title", "reached", "here")}
-    chart = await asyncio.to_thread(support.funnel_chart, stats, labels)  # ~0.1-1 s of drawing
-    await message.reply_photo(chart, caption=services.renderer.text("support/stats_caption.html"))
-
-
-@requires(SUPPORT)
-async def on_stuck(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/bloques: voters without progress or often misunderstood, each with a take-over button."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    voters = await services.store.stuck_voters(
-        support.stuck_since(services), support.MISUNDERSTOOD_MIN, support.STUCK_SHOWN
-    )
-    template = "support/stuck.html"
-    text = services.renderer.text(
-        template,
-        {
-            "voters": voters,
-            "hours": services.settings.stuck_hours,
-            "missed_min": support.MISUNDERSTOOD_MIN,
-        },
-    )
-    rows = [
-        [
-            InlineKeyboardButton(
-                services.renderer.label(template, "open", {"voter": v}),
-                callback_data=f"{OPEN_PREFIX}{v.user_id}",
-            )
-        ]
-        for v in voters
-    ]
-    await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
-
-
-@requires(SUPPORT)
-async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/voir ID: a voter's summary and recent transcript."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    args = context.args or []
-    user_id = int(args[0]) if args and args[0].isdigit() else 0
-    summary = await support.voter_summary(services, user_id, support.VOTER_LINES)
-    context_ = summary or {"known": False, "user_id": args[0][:20] if args else ""}
-    await message.reply_text(services.renderer.text("support/voter.html", context_))
 
 
 @requires(SUPPORT)
@@ -396,55 +335,6 @@ async def post_in_topic(
             raise
         log.info("topic %s was deleted, opening a new one", thread)
         await post(await ensure_topic(context, handoff, replace=True))
-
-
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/oubli: asks the voter to confirm erasing everything the bot holds about them."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    template = "support/forget_confirm.html"
-    rows = [
-        [
-            InlineKeyboardButton(
-                services.renderer.label(template, choice), callback_data=FORGET_PREFIX + choice
-            )
-        ]
-        for choice in ("forget_yes", "forget_no")
-    ]
-    await message.reply_text(
-        services.renderer.text(template), reply_markup=InlineKeyboardMarkup(rows)
-    )
-
-
-async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Erases the voter (every table, any open handoff closed) or keeps everything."""
-    services = h.services_of(context)
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    await query.answer()
-    erase = query.data == FORGET_PREFIX + "forget_yes"
-    if erase:
-        async with services.engine.lock(user.id):
-            handoff = await services.store.open_handoff_of(user.id)
-            if handoff is not None:
-                await hand_back(context, handoff, "forget", None)
-            await services.store.erase_user(user.id)
-            context.bot_data["relay_limit"].warned.discard(user.id)
-    text = services.renderer.text("support/forgotten.html", {"erased": erase})
-    if query.message is not None:
-        await context.bot.edit_message_text(text, user.id, query.message.message_id)
-
-
-# -- retention -----------------------------------------------------------------------------
-
-
-async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Scheduled: delete transcripts, closed handoffs and processed updates past retention."""
-    services: Services = context.application.bot_data["services"]
-    removed = await support.purge(services)
-    log.info("retention purge removed %s rows", removed)
 
 
 def _now(services: Services):

@@ -1,0 +1,75 @@
+"""Monitoring for support members (staff group or private): /stats, /bloques, /voir."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot import support
+from bot.telegram import handlers as h
+from bot.telegram.guards import requires
+from bot.telegram.support import OPEN_PREFIX, SUPPORT
+
+CHART = "support/chart.html"  # the chart's title and legend, as label blocks
+
+
+@requires(SUPPORT)
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: where voters are, completion, drop-off, handoffs; then the funnel as a chart."""
+    services = h.services_of(context)
+    message = update.effective_message
+    assert message is not None
+    stats = await support.collect_stats(services)
+    await message.reply_text(
+        services.renderer.text("support/stats.html", support.stats_context(stats))
+    )
+    labels = {k: services.renderer.label(CHART, k) for k in ("title", "reached", "here")}
+    chart = await asyncio.to_thread(support.funnel_chart, stats, labels)  # ~0.1-1 s of drawing
+    await message.reply_photo(chart, caption=services.renderer.text("support/stats_caption.html"))
+
+
+@requires(SUPPORT)
+async def on_stuck(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bloques: voters without progress or often misunderstood, each with a take-over button."""
+    services = h.services_of(context)
+    message = update.effective_message
+    assert message is not None
+    voters = await services.store.stuck_voters(
+        support.stuck_since(services), support.MISUNDERSTOOD_MIN, support.STUCK_SHOWN
+    )
+    template = "support/stuck.html"
+    text = services.renderer.text(
+        template,
+        {
+            "voters": voters,
+            "hours": services.settings.stuck_hours,
+            "missed_min": support.MISUNDERSTOOD_MIN,
+        },
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                services.renderer.label(template, "open", {"voter": v}),
+                callback_data=f"{OPEN_PREFIX}{v.user_id}",
+            )
+        ]
+        for v in voters
+    ]
+    await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+@requires(SUPPORT)
+async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/voir ID: a voter's summary and recent transcript."""
+    services = h.services_of(context)
+    message = update.effective_message
+    assert message is not None
+    args = context.args or []
+    user_id = int(args[0]) if args and args[0].isdigit() else 0
+    summary = await support.voter_summary(services, user_id, support.VOTER_LINES)
+    context_ = summary or {"known": False, "user_id": args[0][:20] if args else ""}
+    await message.reply_text(services.renderer.text("support/voter.html", context_))
+
+
