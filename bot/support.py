@@ -9,7 +9,7 @@ import io
 import statistics
 from collections import defaultdict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,26 +86,61 @@ class RateLimiter:
 
 
 async def voter_summary(services: Services, user_id: int, lines: int) -> dict[str, Any] | None:
-    """What support sees about a voter (card, /voir), or None if the bot does not know them."""
+    """What support sees about a voter (card, /voir), or None if the bot does not know them.
+
+    Steps come with their labels, times in Europe/Paris; `stuck_at` is the guide step the
+    voter was at before asking for a person.
+    """
     store = services.store
     user = await store.get_user(user_id)
     if user is None:
         return None
     conv = await store.load_conversation(user_id)
     done = await store.progress_of(user_id)
+    handoff = await store.open_handoff_of(user_id)
+    flow, state = (conv.flow, conv.state) if conv else ("menu", "welcome")
+    before = await store.step_before_handoff(user_id)
+    tz = services.election.tz
     return {
         "user_id": user_id,
         "first_name": user.first_name,
         "category": user.category,
         "departement": user.departement,
-        "flow": conv.flow if conv else "menu",
-        "state": conv.state if conv else "welcome",
+        "flow": flow,
+        "state": state,
+        "step_label": step_label(services, flow, state),
+        "stuck_at": step_label(services, *before) if before else None,
         "checklist": [(item, item in done) for item in ITEMS],
         "done": [item for item in ITEMS if item in done],
-        "lines": await store.transcript(user_id, lines),
-        "handoff": await store.open_handoff_of(user_id) is not None,
+        "lines": [
+            replace(x, at=x.at.astimezone(tz)) for x in await store.transcript(user_id, lines)
+        ],
+        "handoff": handoff is not None,
+        "agent_name": handoff.agent_name if handoff else None,
+        "active": user.active,
+        "last_seen": user.last_seen.astimezone(tz),
         "known": True,
     }
+
+
+def step_label(services: Services, flow: str, step: str) -> str:
+    """A guide step as staff read it: the procedure's menu label, then the step's first line."""
+    renderer = services.renderer
+    try:
+        name = html_to_plain(renderer.label("menu/_buttons.html", flow))
+    except KeyError:
+        name = flow
+    context = {
+        "data": {},
+        "profile": {"first_name": "", "category": None, "departement": None, "reminders": None},
+        "progress": [],
+    }
+    try:
+        text = html_to_plain(renderer.text(f"{flow}/{step}.html", context))
+    except Exception:  # a step whose template needs data of its own: its name will do
+        return f"{name} › {step}"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), step)
+    return f"{name} › {first[:60]}{'…' if len(first) > 60 else ''}"
 
 
 # -- statistics --------------------------------------------------------------------------

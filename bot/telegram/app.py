@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -20,7 +20,7 @@ from bot.broadcast import Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, broadcast, monitor, plan, privacy, support
+from bot.telegram import admin, broadcast, helpdesk, monitor, plan, privacy, support
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 from bot.telegram.delivery import Broadcaster
@@ -34,8 +34,9 @@ def register(app: Application) -> None:
     """Every handler, in the order it is tried.
 
     Groups run in order; within a group the first matching handler runs. -7..-6: the staff
-    group; -5: private chats only; -4: /oubli and relay to support during a handoff; -3: text
-    typed in the broadcast composer; 0: voters (commands, buttons, text, anything else).
+    group; -5: private chats only; -4: /oubli, the rating of a closed handoff and relay to
+    support during a handoff; -3: text typed in the broadcast composer; -2: a comment after a
+    rating; 0: voters (commands, buttons, text, anything else).
     """
     # Support staff group (VOTEBOT_SUPPORT_CHAT): only support members are heard there; these
     # run before guard_private and every one of them stops the update.
@@ -44,6 +45,21 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, support.guard_staff), group=-7)
     for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
         app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-6)
+    # The helpdesk: notes, hand-over, canned answers, the queue, staff help (staff group).
+    for names, callback in (
+        ("note", helpdesk.on_note),
+        ("liberer", helpdesk.on_release),
+        ("reponse", helpdesk.on_canned),
+        ("file", helpdesk.on_queue),
+        (("aide", "help"), helpdesk.on_staff_help),
+    ):
+        app.add_handler(CommandHandler(names, support.stops(callback), filters=staff), group=-6)
+    app.add_handler(
+        CallbackQueryHandler(
+            support.stops(helpdesk.on_claim_button), pattern=rf"^{helpdesk.CLAIM_PREFIX}"
+        ),
+        group=-6,
+    )
     for name, callback in (
         ("stats", monitor.on_stats),
         ("bloques", monitor.on_stuck),
@@ -67,7 +83,13 @@ def register(app: Application) -> None:
         ),
         group=-4,
     )
+    app.add_handler(
+        CallbackQueryHandler(helpdesk.on_rate_button, pattern=rf"^{helpdesk.RATE_PREFIX}"),
+        group=-4,
+    )
     app.add_handler(TypeHandler(Update, support.relay_voter), group=-4)
+    # The optional comment after rating a closed handoff (the voter's next message).
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, helpdesk.on_comment), group=-2)
     # Text typed in the broadcast composer (/diffusion) stops here; other text goes on.
     composer_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(composer_text, broadcast.on_draft_text), group=-3)
@@ -91,6 +113,8 @@ def register(app: Application) -> None:
     if app.job_queue is not None:
         # Retention: transcripts, closed handoffs, processed updates (VOTEBOT_RETENTION_DAYS).
         app.job_queue.run_repeating(privacy.purge_job, interval=3600, first=60, name="purge")
+        # Voters waiting too long for an answer (VOTEBOT_SUPPORT_ALERT_MINUTES).
+        app.job_queue.run_repeating(helpdesk.alert_job, interval=60, first=60, name="alerts")
         # The directory may be replaced by `votebot directory import` while the bot runs.
         app.job_queue.run_repeating(
             directory_jobs.refresh_directory,
@@ -122,6 +146,14 @@ def build_application(
             ]
         )
         services = app.bot_data["services"]
+        if settings.support_chat is not None:  # staff commands in the staff group's menu
+            await app.bot.set_my_commands(
+                [
+                    BotCommand(name, renderer.label("support/commands.html", name))
+                    for name in helpdesk.STAFF_COMMANDS
+                ],
+                scope=BotCommandScopeChat(settings.support_chat),
+            )
         worker = Broadcaster(
             services.store,
             app.bot,

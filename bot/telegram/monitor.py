@@ -62,14 +62,25 @@ async def on_stuck(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @requires(SUPPORT)
 async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/voir ID: a voter's summary and recent transcript."""
+    """/voir: in a voter's topic without an id, else /voir ID or /voir Prénom."""
     services = h.services_of(context)
     message = update.effective_message
     assert message is not None
-    args = context.args or []
-    user_id = int(args[0]) if args and args[0].isdigit() else 0
+    query = " ".join(context.args or []).strip()
+    user_id = int(query) if query.isdigit() else 0
+    if not query and message.is_topic_message and message.message_thread_id is not None:
+        handoff = await services.store.handoff_by_thread(message.message_thread_id)
+        user_id = handoff.user_id if handoff else 0
+    matches: list[tuple[int, str]] = []
+    if query and not query.isdigit():
+        matches = await services.store.find_voters(query[:64])
+        if len(matches) == 1:
+            user_id = matches[0][0]
     summary = await support.voter_summary(services, user_id, support.VOTER_LINES)
-    context_ = summary or {"known": False, "user_id": args[0][:20] if args else ""}
+    context_ = summary or {
+        "known": False,
+        "user_id": query[:20],
+        "query": query[:20],
+        "matches": matches,
+    }
     await message.reply_text(services.renderer.text("support/voter.html", context_))
-
-

@@ -63,5 +63,3 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     services: Services = context.application.bot_data["services"]
     removed = await support.purge(services)
     log.info("retention purge removed %s rows", removed)
-
-

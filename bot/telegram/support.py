@@ -3,6 +3,7 @@ and the voter's /oubli. The logic without Telegram calls is in bot/support.py.""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from bot.auth import has_role
 from bot.engine import Incoming
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram import helpdesk
 from bot.telegram.guards import requires
 from bot.telegram.send import send_replies
 from store.support import Handoff, TranscriptLine
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 SUPPORT = "support"
 OPEN_PREFIX = "sup:open:"
 MAX_RELAY = 3500  # characters relayed per message: room for the signature and HTML escapes
+HOLD_SECONDS = 20.0  # messages sent over the relay limit are relayed together after this
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
@@ -46,6 +49,10 @@ class _Limiter:
     def __init__(self) -> None:
         self.limiter = support.RateLimiter()
         self.warned: set[int] = set()
+        # Messages over the limit, relayed together after `hold_seconds`: (text, message).
+        self.held: dict[int, list[tuple[str | None, Message]]] = {}
+        self.hold_seconds = HOLD_SECONDS
+        self.tasks: set[asyncio.Task[None]] = set()
 
 
 def setup(bot_data: dict) -> StaffChat:
@@ -103,22 +110,27 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(services.renderer.text("support/no_handoff.html"))
         return
     staff = update.effective_user
+    if staff is None or await helpdesk.held_back(context, message, handoff, staff):
+        return  # an internal note, or a chat another agent has
     name = staff.first_name if staff and services.settings.support_sign_name else ""
     try:
         if message.text:
-            text = services.renderer.text(
-                "support/from_staff.html", {"text": message.text[:MAX_RELAY], "name": name}
-            )
-            await context.bot.send_message(handoff.user_id, text)
+            for part in helpdesk.split(message.text, MAX_RELAY):  # long replies in parts
+                text = services.renderer.text(
+                    "support/from_staff.html", {"text": part, "name": name}
+                )
+                await context.bot.send_message(handoff.user_id, text)
             line = support.scrub(message.text)
         else:
             await message.copy(handoff.user_id)
             line = support.ATTACHMENT
     except Forbidden:
         await services.store.set_active(handoff.user_id, False)
+        await helpdesk.unreachable(context, message)
         return
     now = services.engine.clock()
     await services.store.record_messages([TranscriptLine(handoff.user_id, now, "staff", line)])
+    await services.store.staff_answered(handoff.id, now)
 
 
 async def on_close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -191,6 +203,7 @@ async def staff_open(context: ContextTypes.DEFAULT_TYPE, user_id: int, by: int) 
         )
     except Forbidden:
         await services.store.set_active(user_id, False)
+        return "unreachable"  # opened, but nothing will reach them
     return None
 
 
@@ -249,13 +262,23 @@ async def _relay(
     text = (message.text or message.caption or "") if secret else message.text
     limit: _Limiter = context.bot_data["relay_limit"]
     if not limit.limiter.allow(user_id, _now(services)):
+        # Over the limit: kept in the transcript and held, then relayed together; never lost.
+        clean = support.scrub(text) if text else support.ATTACHMENT
+        await services.store.record_messages(
+            [TranscriptLine(user_id, _now(services), "in", clean)]
+        )
+        limit.held.setdefault(user_id, []).append((clean if text else None, message))
         if user_id not in limit.warned:
             limit.warned.add(user_id)
             await message.reply_text(services.renderer.text("support/slow_down.html"))
+            task = asyncio.create_task(_release_held(context, user_id))
+            limit.tasks.add(task)  # kept alive until done
+            task.add_done_callback(limit.tasks.discard)
         return
     limit.warned.discard(user_id)
     clean = support.scrub(text) if text else support.ATTACHMENT
     await services.store.record_messages([TranscriptLine(user_id, _now(services), "in", clean)])
+    await services.store.voter_waits(handoff.id, _now(services))
 
     async def relay(thread: int) -> None:
         if text:
@@ -265,6 +288,33 @@ async def _relay(
             await message.copy(chat_id, message_thread_id=thread)
 
     await post_in_topic(context, handoff, relay)
+
+
+async def _release_held(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """After a pause, relay the messages a voter sent over the limit, texts in one message."""
+    limit: _Limiter = context.bot_data["relay_limit"]
+    await asyncio.sleep(limit.hold_seconds)
+    services = h.services_of(context)
+    async with services.engine.lock(user_id):
+        held = limit.held.pop(user_id, [])
+        limit.warned.discard(user_id)
+        handoff = await services.store.open_handoff_of(user_id)
+        chat_id = _support_chat(context)
+        if handoff is None or chat_id is None or not held:
+            return
+        texts = [t for t, _ in held if t is not None]
+        others = [m for t, m in held if t is None]
+        await services.store.voter_waits(handoff.id, _now(services))
+
+        async def relay(thread: int) -> None:
+            if texts:
+                body = services.renderer.text("support/held.html", {"texts": texts})
+                for part in helpdesk.split(body, MAX_RELAY):
+                    await context.bot.send_message(chat_id, part, message_thread_id=thread)
+            for message in others:
+                await message.copy(chat_id, message_thread_id=thread)
+
+        await post_in_topic(context, handoff, relay)
 
 
 async def hand_back(
@@ -291,6 +341,8 @@ async def hand_back(
         await context.bot.send_message(
             handoff.user_id, services.renderer.text("support/handed_back.html")
         )
+        if by == "staff":  # one tap, before the menu comes back
+            await helpdesk.ask_satisfaction(context, handoff)
         if by in ("staff", "ban"):
             async with services.engine.lock(handoff.user_id):
                 msg = Incoming(handoff.user_id, "command", "menu")
@@ -317,7 +369,12 @@ async def ensure_topic(
     thread = topic.message_thread_id
     await services.store.set_handoff_thread(handoff.id, thread)
     card = services.renderer.text("support/card.html", {**summary, "opened_by": handoff.opened_by})
-    await context.bot.send_message(chat_id, card, message_thread_id=thread)
+    await context.bot.send_message(
+        chat_id,
+        card,
+        message_thread_id=thread,
+        reply_markup=helpdesk.claim_button(services, handoff),
+    )
     return thread
 
 
