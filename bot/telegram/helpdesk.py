@@ -256,10 +256,6 @@ async def on_claim_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     handoff, mine = await claim(context, handoff, agent)
     if mine:
         await query.answer()
-        if query.message is not None:
-            await context.bot.edit_message_reply_markup(
-                query.message.chat.id, query.message.message_id, reply_markup=None
-            )
     else:
         await query.answer(
             services.renderer.label("support/claim.html", "taken", {"agent": handoff.agent_name}),
