@@ -184,6 +184,13 @@ async def _cmd_stats(services, args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["flow", "step", "reached", "here_now"])
         writer.writerows(stats.funnel)
+        # The /stats chart's figures: the guide funnel (flow "guide"), then each agent.
+        writer.writerows(("guide", name, value, "") for name, value in stats.guide)
+        writer.writerow(["agent", "handled", "first_response_s", "resolution_s", "up", "down"])
+        for a in stats.agents:
+            first = int(a.first_response.total_seconds()) if a.first_response else ""
+            solved = int(a.resolution.total_seconds()) if a.resolution else ""
+            writer.writerow([a.name, a.handled, first, solved, a.up, a.down])
         return 0
     print(f"{stats.voters} voters")
     print(f"{'flow':<12} {'step':<20} {'reached':>8} {'here now':>9}")
@@ -194,9 +201,17 @@ async def _cmd_stats(services, args: argparse.Namespace) -> int:
     for f in stats.flows:
         drop = f", most left at {f.drop_step} ({f.drop_count})" if f.drop_step else ""
         print(f"{f.flow}: {f.started} started, {f.completed} completed ({f.rate} %){drop}")
+    print("guide: " + ", ".join(f"{name} {value}" for name, value in stats.guide))
     h = stats.handoffs
     median = format_duration(stats.median_close) or "-"
     print(f"handoffs: {h.open} open, {h.closed} closed, median time to close {median}")
+    for a in stats.agents:
+        first = format_duration(a.first_response) or "-"
+        solved = format_duration(a.resolution) or "-"
+        print(
+            f"agent {a.name}: {a.handled} handled, first response {first}, "
+            f"resolved {solved} (medians), up {a.up}, down {a.down}"
+        )
     return 0
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from store.db import Database
+from store.progress import ITEMS
 from store.times import from_db, to_db
 
 
@@ -454,3 +455,16 @@ class SupportQueries:
             (user_id,),
         )
         return (row["flow"], row["dest"]) if row else None
+
+    async def progress_reached(self) -> dict[str, int]:
+        """Voters who ticked each checklist item or a later one (a later step implies it)."""
+        out = {}
+        for i, item in enumerate(ITEMS):
+            later = ITEMS[i:]
+            row = await self.db.fetchone(
+                "SELECT COUNT(DISTINCT user_id) AS n FROM progress "
+                f"WHERE item IN ({', '.join('?' * len(later))})",
+                later,
+            )
+            out[item] = int(row["n"]) if row else 0
+        return out

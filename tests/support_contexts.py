@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.settings import PARIS
+from bot.stats import AgentStats
 from store.progress import ITEMS
 from store.support import HandoffCounts, QueueEntry, StuckVoter, TranscriptLine
 
@@ -114,6 +115,14 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "here": [("webmel", f"step_{i}", 100 - i) for i in range(20)],
             "handoffs": HandoffCounts(3, 40, ()),
             "median": "2 h 05 min",
+            "agents": [
+                {
+                    "agent": AgentStats(f"Agent{i}", 12, None, None, 9, 1),
+                    "first": "4 min",
+                    "resolution": "1 h 02 min",
+                }
+                for i in range(8)
+            ],
         },
         {
             "voters": 0,
@@ -121,9 +130,23 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "here": [],
             "handoffs": HandoffCounts(0, 0, ()),
             "median": "",
+            "agents": [],
         },
     ],
     "support/stats_caption.html": [{}],
+    "support/agents.html": [
+        {"agents": []},
+        {
+            "agents": [
+                {
+                    "agent": AgentStats(f"Marie-Christine{i}", 12, None, None, 9, 1),
+                    "first": "4 min",
+                    "resolution": "1 h 02 min",
+                }
+                for i in range(12)
+            ]
+        },
+    ],
     "support/stuck.html": [
         {"voters": _STUCK[:6], "hours": 48, "missed_min": 3},
         {"voters": [], "hours": 48, "missed_min": 3},

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackContext
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
+from bot.stats import collect_stats
 from bot.telegram import helpdesk
 from bot.telegram.app import build_application
 from tests.conftest import ACTIVATION_NOW, Chat, make_settings
@@ -245,3 +246,58 @@ async def test_after_fermer_the_voter_rates_with_one_tap_and_may_comment(
     (agent,) = await services.store.agent_times()
     assert (agent.agent_name, agent.up, agent.down) == ("Julien", 1, 0)
     assert len(agent.first_response) == 1 and len(agent.resolution) == 1
+
+
+async def test_stats_chart_is_the_guide_funnel_readable_on_a_phone(
+    app: Application, voter: Chat, services: Services, api: FakeBotAPI
+) -> None:
+    thread = await handed_over(voter)
+    await agent_says(voter, JULIEN, "Bonjour", thread)
+    await agent_says(voter, JULIEN, "/fermer", thread)
+    await agent_says(voter, JULIEN, "/stats", None)
+    texts = in_topic(api, None)
+    assert "profile :" not in texts[-2] and "reminders :" not in texts[-2]
+    assert "Julien — 1 conv." in texts[-1]
+    png = api.photos[-1]
+    width, height = (int.from_bytes(png[i : i + 4], "big") for i in (16, 20))
+    assert width == 1280 and height <= 1280  # never scaled down by Telegram
+    stats = await collect_stats(services)
+    assert len(stats.guide) <= 12 and stats.guide[0] == ("started", 1)
+
+
+def test_cli_stats_in_a_pipe_and_as_csv(tmp_path: Path, settings: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VOTEBOT_DB": str(settings.db_path), "TELEGRAM_BOT_TOKEN": ""}
+    run = subprocess.run(
+        f"{sys.executable} -m bot stats --csv | head -1",
+        shell=True,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.stdout == "flow,step,reached,here_now\n" and "Traceback" not in run.stderr
+    closed = subprocess.run(  # the reader is gone before the first line is written
+        f"{sys.executable} -m bot stats | true",
+        shell=True,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "BrokenPipe" not in closed.stderr and "Exception ignored" not in closed.stderr
+    full = subprocess.run(
+        [sys.executable, "-m", "bot", "stats", "--csv"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "guide,voted,0," in full and "agent,handled,first_response_s" in full

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import support
+from bot.stats import GUIDE_FUNNEL
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
 from bot.telegram.support import OPEN_PREFIX, SUPPORT
@@ -22,10 +24,12 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None
     stats = await support.collect_stats(services)
-    await message.reply_text(
-        services.renderer.text("support/stats.html", support.stats_context(stats))
-    )
-    labels = {k: services.renderer.label(CHART, k) for k in ("title", "reached", "here")}
+    figures = support.stats_context(stats)
+    await message.reply_text(services.renderer.text("support/stats.html", figures))
+    if stats.agents:
+        await message.reply_text(services.renderer.text("support/agents.html", figures))
+    keys = ("title", "legend", *(name for _, name in GUIDE_FUNNEL))
+    labels = {k: html.unescape(services.renderer.label(CHART, k)) for k in keys}
     chart = await asyncio.to_thread(support.funnel_chart, stats, labels)  # ~0.1-1 s of drawing
     await message.reply_photo(chart, caption=services.renderer.text("support/stats_caption.html"))
 
