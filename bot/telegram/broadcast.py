@@ -128,7 +128,9 @@ async def _list_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: i
     buttons: Rows = [
         [("show", str(b.id)) for b in rows[i : i + 4]] for i in range(0, len(rows), 4)
     ]
-    nav = [("page", str(p)) for p in (page - 1, page + 1) if 0 <= p < pages]
+    nav: list[tuple[str, str | None]] = [
+        ("page", str(p)) for p in (page - 1, page + 1) if 0 <= p < pages
+    ]
     if nav:
         buttons.append(nav)
     ctx = {"rows": rows, "authors": authors, "page": page + 1, "pages": pages, "total": total}
