@@ -148,8 +148,14 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "support/stuck.html": [
-        {"voters": _STUCK[:6], "hours": 48, "missed_min": 3},
-        {"voters": [], "hours": 48, "missed_min": 3},
+        {
+            "voters": _STUCK[:6],
+            "labels": {v.user_id: _SUMMARY["step_label"] for v in _STUCK},
+            "total": 12,
+            "hours": 48,
+            "missed_min": 3,
+        },
+        {"voters": [], "labels": {}, "total": 0, "hours": 48, "missed_min": 3},
     ],
     "support/voter.html": [
         _SUMMARY,

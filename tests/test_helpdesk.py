@@ -301,3 +301,41 @@ def test_cli_stats_in_a_pipe_and_as_csv(tmp_path: Path, settings: Settings) -> N
         check=True,
     ).stdout
     assert "guide,voted,0," in full and "agent,handled,first_response_s" in full
+
+
+async def test_voir_by_first_name_and_bloques_counts_everyone(
+    app: Application, services: Services, api: FakeBotAPI
+) -> None:
+    from store import Conversation, StepCommit
+
+    long_ago = ACTIVATION_NOW - timedelta(days=5)
+    for uid in range(1, 10):
+        name = "Anne-Lise" if uid == 3 else f"Voter{uid}"
+        await services.store.commit_step(
+            StepCommit(Conversation(uid, "webmel", "enter_numen"), first_name=name), long_ago
+        )
+    staff = Chat(app, api, JULIEN)
+    await staff.say("/voir anne")
+    assert "<b>Anne-Lise</b>" in staff.texts()[-1]
+    await staff.say("/voir voter")
+    assert "Plusieurs personnes" in staff.texts()[-1] and "/voir 9" in staff.texts()[-1]
+    await staff.say("/bloques")
+    listing = staff.texts()[-1]
+    assert "Personnes bloquées : 9" in listing and "les 6 plus anciennes" in listing
+    assert "webmel.enter_numen" not in listing and "Mon adresse académique" in listing
+
+
+async def test_taking_over_a_voter_who_blocked_the_bot_says_so(
+    app: Application, services: Services, api: FakeBotAPI
+) -> None:
+    from store import Conversation, StepCommit
+
+    long_ago = ACTIVATION_NOW - timedelta(days=5)
+    await services.store.commit_step(
+        StepCommit(Conversation(VOTER, "webmel", "enter_numen"), first_name="Camille"), long_ago
+    )
+    api.blocked = {VOTER}
+    staff = Chat(app, api, JULIEN)
+    await staff.say("/bloques")
+    await staff.press("Camille")
+    assert "injoignable" in staff.texts()[-1] and "ouverte dans" not in staff.texts()[-1]

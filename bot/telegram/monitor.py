@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -15,6 +16,7 @@ from bot.telegram.guards import requires
 from bot.telegram.support import OPEN_PREFIX, SUPPORT
 
 CHART = "support/chart.html"  # the chart's title and legend, as label blocks
+STUCK_COUNTED = 10_000  # /bloques counts up to this many stuck voters, shows the first few
 
 
 @requires(SUPPORT)
@@ -40,14 +42,21 @@ async def on_stuck(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = h.services_of(context)
     message = update.effective_message
     assert message is not None
-    voters = await services.store.stuck_voters(
-        support.stuck_since(services), support.MISUNDERSTOOD_MIN, support.STUCK_SHOWN
+    everyone = await services.store.stuck_voters(
+        support.stuck_since(services), support.MISUNDERSTOOD_MIN, STUCK_COUNTED
     )
+    tz = services.election.tz
+    voters = [
+        replace(v, last_step_at=v.last_step_at.astimezone(tz) if v.last_step_at else None)
+        for v in everyone[: support.STUCK_SHOWN]
+    ]
     template = "support/stuck.html"
     text = services.renderer.text(
         template,
         {
             "voters": voters,
+            "labels": {v.user_id: support.step_label(services, v.flow, v.state) for v in voters},
+            "total": len(everyone),
             "hours": services.settings.stuck_hours,
             "missed_min": support.MISUNDERSTOOD_MIN,
         },
