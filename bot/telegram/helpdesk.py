@@ -61,6 +61,19 @@ def split(text: str, size: int) -> list[str]:
     return [*parts, text] if text or not parts else parts
 
 
+def batches(texts: list[str], size: int) -> list[list[str]]:
+    """Texts grouped so that each group holds at most `size` characters (long ones split)."""
+    groups: list[list[str]] = [[]]
+    used = 0
+    for text in (part for t in texts for part in split(t, size)):
+        if groups[-1] and used + len(text) > size:
+            groups.append([])
+            used = 0
+        groups[-1].append(text)
+        used += len(text)
+    return [g for g in groups if g]
+
+
 def claim_button(services: Services, handoff: Handoff) -> InlineKeyboardMarkup | None:
     """The card's "Prendre en charge" button while nobody has the chat."""
     if handoff.agent_id is not None:

@@ -28,6 +28,7 @@ SUPPORT = "support"
 OPEN_PREFIX = "sup:open:"
 MAX_RELAY = 3500  # characters relayed per message: room for the signature and HTML escapes
 HOLD_SECONDS = 20.0  # messages sent over the relay limit are relayed together after this
+HELD_BATCH = 800  # characters of held text per message (x5 at worst once HTML-escaped)
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
@@ -282,8 +283,9 @@ async def _relay(
 
     async def relay(thread: int) -> None:
         if text:
-            body = services.renderer.text("support/from_voter.html", {"text": clean[:MAX_RELAY]})
-            await context.bot.send_message(chat_id, body, message_thread_id=thread)
+            for part in helpdesk.split(clean, MAX_RELAY):  # long messages in parts, never cut
+                body = services.renderer.text("support/from_voter.html", {"text": part})
+                await context.bot.send_message(chat_id, body, message_thread_id=thread)
         else:
             await message.copy(chat_id, message_thread_id=thread)
 
@@ -307,10 +309,9 @@ async def _release_held(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Non
         await services.store.voter_waits(handoff.id, _now(services))
 
         async def relay(thread: int) -> None:
-            if texts:
-                body = services.renderer.text("support/held.html", {"texts": texts})
-                for part in helpdesk.split(body, MAX_RELAY):
-                    await context.bot.send_message(chat_id, part, message_thread_id=thread)
+            for group in helpdesk.batches(texts, HELD_BATCH):  # split before escaping
+                body = services.renderer.text("support/held.html", {"texts": group})
+                await context.bot.send_message(chat_id, body, message_thread_id=thread)
             for message in others:
                 await message.copy(chat_id, message_thread_id=thread)
 
