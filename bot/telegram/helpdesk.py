@@ -15,9 +15,11 @@ from bot import support
 from bot.flows import Reply
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram.guards import requires
 from store.support import Handoff, TranscriptLine
 
 log = logging.getLogger(__name__)
+SUPPORT = "support"
 CLAIM_PREFIX = "hd:claim:"  # hd:claim:<handoff id>
 RATE_PREFIX = "hd:rate:"  # hd:rate:<handoff id>:<1|0>
 NOTE_MARK = "#"  # a topic message starting with it is an internal note
@@ -254,6 +256,7 @@ async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(services.renderer.text("support/canned_sent.html", {"key": key}))
 
 
+@requires(SUPPORT)
 async def on_claim_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The card's "Prendre en charge": one agent wins; the others are told who has it."""
     services = _services(context)
