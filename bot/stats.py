@@ -11,7 +11,8 @@ from typing import Any
 
 from bot.flows import Flow
 from bot.services import Services
-from store.support import AgentTimes, HandoffCounts
+from store.helpdesk import AgentTimes
+from store.support import HandoffCounts
 
 # Procedures of the guide; hubs and settings (menu, profile, reminders…) have no completion.
 UNTRACKED_FLOWS = frozenset({"menu", "profile", "reminders", "info", "human", "progress"})

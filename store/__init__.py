@@ -9,6 +9,7 @@ from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQuer
 from store.conversations import ConversationQueries
 from store.db import Database
 from store.directory import DirectoryEntry, DirectoryQueries
+from store.helpdesk import HelpdeskQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
@@ -44,6 +45,7 @@ class SqliteStore(
     DirectoryQueries,
     RollQueries,
     SupportQueries,
+    HelpdeskQueries,
     BroadcastQueries,
 ):
     """The SQLite backend: one query mixin per table group, one shared database."""

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, Recipient
 from store.directory import DirectoryEntry
+from store.helpdesk import AgentTimes, QueueEntry
 from store.models import (
     Conversation,
     ProcessedUpdate,
@@ -17,7 +18,7 @@ from store.models import (
     User,
 )
 from store.roll import RollEntry, RollGeneration, RollRow, RollStats
-from store.support import AgentTimes, Handoff, QueueEntry
+from store.support import Handoff
 
 
 class Store(Protocol):

@@ -7,8 +7,9 @@ from typing import Any
 
 from bot.settings import PARIS
 from bot.stats import AgentStats
+from store.helpdesk import QueueEntry
 from store.progress import ITEMS
-from store.support import HandoffCounts, QueueEntry, StuckVoter, TranscriptLine
+from store.support import HandoffCounts, StuckVoter, TranscriptLine
 
 _AT = datetime(2022, 11, 2, 10, 0, tzinfo=PARIS)
 _LONG = "Bonjour, je n'arrive pas à activer mon compte, le portail me dit que " * 3

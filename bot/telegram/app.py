@@ -20,7 +20,17 @@ from bot.broadcast import Variables
 from bot.election import Election
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, broadcast, helpdesk, monitor, plan, privacy, support
+from bot.telegram import (
+    admin,
+    broadcast,
+    diffusions,
+    helpdesk,
+    monitor,
+    plan,
+    privacy,
+    satisfaction,
+    support,
+)
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 from bot.telegram.delivery import Broadcaster
@@ -84,12 +94,14 @@ def register(app: Application) -> None:
         group=-4,
     )
     app.add_handler(
-        CallbackQueryHandler(helpdesk.on_rate_button, pattern=rf"^{helpdesk.RATE_PREFIX}"),
+        CallbackQueryHandler(satisfaction.on_rate_button, pattern=rf"^{satisfaction.RATE_PREFIX}"),
         group=-4,
     )
     app.add_handler(TypeHandler(Update, support.relay_voter), group=-4)
     # The optional comment after rating a closed handoff (the voter's next message).
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, helpdesk.on_comment), group=-2)
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND, satisfaction.on_comment), group=-2
+    )
     # Text typed in the broadcast composer (/diffusion) stops here; other text goes on.
     composer_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(composer_text, broadcast.on_draft_text), group=-3)
@@ -98,7 +110,8 @@ def register(app: Application) -> None:
     # Staff commands: role-checked; refused users get the unknown-command answer.
     app.add_handler(CommandHandler("role", admin.on_role))
     app.add_handler(CommandHandler("diffusion", broadcast.on_compose))
-    app.add_handler(CommandHandler("diffusions", broadcast.on_list))
+    app.add_handler(CommandHandler("diffusions", diffusions.on_list))
+    app.add_handler(CallbackQueryHandler(diffusions.on_button, pattern=diffusions.PATTERN))
     app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"))
     app.add_handler(CommandHandler("calendrier", plan.on_calendar))
     app.add_handler(CallbackQueryHandler(plan.on_toggle, pattern=rf"^{plan.PREFIX}"))

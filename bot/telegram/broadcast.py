@@ -1,4 +1,4 @@
-"""Broadcast commands for broadcasters and admins: /diffusion (composer), /diffusions.
+"""The broadcast composer for broadcasters and admins: /diffusion (the list: diffusions.py).
 
 The composer is a small state machine kept in the store (`broadcast_drafts`): text → audience
 (criteria combined, live count) → when → preview → confirm. Buttons carry
@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.auth import ADMIN, has_role
+from bot.auth import has_role
 from bot.broadcast import (
     Variables,
     audience_choices,
@@ -30,13 +30,13 @@ from bot.broadcast import (
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
-from store import Audience, Broadcast
+from store import Audience
 from store.broadcasts import AUDIENCE_KEYS
 
 BROADCASTER = "broadcaster"
 PREFIX = "bc"
-PAGE = 5  # broadcasts per /diffusions page
-FOLLOW_UP = timedelta(hours=24)  # "voted within 24 h of the broadcast"
+
+
 ANY = "*"  # button value: drop this criterion
 _FORMATTING = {
     "bold",
@@ -53,7 +53,7 @@ _FORMATTING = {
 Rows = list[list[tuple[str, str | None]]]
 
 
-def _keyboard(services: Services, rows: Rows, ctx: dict[str, Any]) -> InlineKeyboardMarkup:
+def keyboard(services: Services, rows: Rows, ctx: dict[str, Any]) -> InlineKeyboardMarkup:
     """Rows of (trigger, value) as buttons labelled from broadcast/_buttons.html."""
     return InlineKeyboardMarkup(
         [
@@ -73,7 +73,7 @@ def _keyboard(services: Services, rows: Rows, ctx: dict[str, Any]) -> InlineKeyb
     )
 
 
-async def _say(
+async def say(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     template: str,
@@ -83,7 +83,7 @@ async def _say(
     services = h.services_of(context)
     assert update.effective_chat is not None
     text = services.renderer.text(template, ctx or {})
-    markup = _keyboard(services, rows, ctx or {}) if rows else None
+    markup = keyboard(services, rows, ctx or {}) if rows else None
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
@@ -108,41 +108,7 @@ async def on_compose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     services = h.services_of(context)
     assert update.effective_user is not None
     await services.store.save_draft(update.effective_user.id, "text", {}, services.engine.clock())
-    await _say(update, context, "broadcast/ask_text.html", {}, [[("stop", None)]])
-
-
-@requires(BROADCASTER)
-async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Lists the latest broadcasts (author, state) with a button to inspect each."""
-    await _list_page(update, context, 0)
-
-
-async def _list_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
-    services = h.services_of(context)
-    store = services.store
-    total = await store.count_broadcasts()
-    pages = max(1, -(-total // PAGE))
-    page = min(max(page, 0), pages - 1)
-    rows = await store.list_broadcasts(limit=PAGE, offset=page * PAGE)
-    authors = {b.id: await _author(services, b) for b in rows}
-    buttons: Rows = [
-        [("show", str(b.id)) for b in rows[i : i + 4]] for i in range(0, len(rows), 4)
-    ]
-    nav: list[tuple[str, str | None]] = [
-        ("page", str(p)) for p in (page - 1, page + 1) if 0 <= p < pages
-    ]
-    if nav:
-        buttons.append(nav)
-    ctx = {"rows": rows, "authors": authors, "page": page + 1, "pages": pages, "total": total}
-    await _say(update, context, "broadcast/list.html", ctx, buttons)
-
-
-async def _author(services: Services, b: Broadcast) -> str:
-    """Who wrote a broadcast: a first name, an id, "" for the CLI or the calendar."""
-    if b.created_by is None:
-        return ""
-    user = await services.store.get_user(b.created_by)
-    return user.first_name if user is not None and user.first_name else str(b.created_by)
+    await say(update, context, "broadcast/ask_text.html", {}, [[("stop", None)]])
 
 
 async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,7 +131,7 @@ async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         problem = check_text(text)
         if problem is not None:
             ctx = {"reason": problem.reason, "detail": problem.detail}
-            await _say(update, context, "broadcast/invalid.html", ctx, [[("stop", None)]])
+            await say(update, context, "broadcast/invalid.html", ctx, [[("stop", None)]])
         else:
             await _ask_audience(update, context, {"text": text, "audience": "all"})
     elif step == "when":
@@ -176,16 +142,14 @@ async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         else:
             await _preview(update, context, {**data, "at": at.isoformat()})
     else:
-        await _say(update, context, "broadcast/use_buttons.html", {}, [[("stop", None)]])
+        await say(update, context, "broadcast/use_buttons.html", {}, [[("stop", None)]])
     raise ApplicationHandlerStop
 
 
 async def _bad_when(update: Update, context: ContextTypes.DEFAULT_TYPE, reason: str) -> None:
     services = h.services_of(context)
     ctx = {"reason": reason, "example": _example(services)}
-    await _say(
-        update, context, "broadcast/bad_when.html", ctx, [[("now", None)], [("stop", None)]]
-    )
+    await say(update, context, "broadcast/bad_when.html", ctx, [[("now", None)], [("stop", None)]])
 
 
 async def _ask_audience(
@@ -206,7 +170,7 @@ async def _ask_audience(
         [("stop", None)],
     ]
     ctx = {"audience": audience, "count": count}
-    await _say(update, context, "broadcast/ask_audience.html", ctx, rows)
+    await say(update, context, "broadcast/ask_audience.html", ctx, rows)
 
 
 async def _preview(
@@ -232,12 +196,12 @@ async def _preview(
     ctx = {"count": await services.store.count_audience(audience), "audience": audience, "at": at}
     token = _token(data)
     rows: Rows = [[("ok", token)], [("test", token)], [("stop", None)]]
-    await _say(update, context, "broadcast/preview.html", ctx, rows)
+    await say(update, context, "broadcast/preview.html", ctx, rows)
 
 
 @requires(BROADCASTER)
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A composer, list or progress button (callback data `bc:...`)."""
+    """A composer button (callback data `bc:...`; list and progress buttons: diffusions.py)."""
     services = h.services_of(context)
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
@@ -245,22 +209,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _, _, rest = (query.data or "").partition(":")
     action, _, value = rest.partition(":")
     store = services.store
-    if action == "show" and value.isdigit():
-        await _show(update, context, int(value))
-        return
-    if action == "page" and value.isdigit():
-        await _list_page(update, context, int(value))
-        return
-    if action == "cancel" and value.isdigit():
-        await _cancel(update, context, int(value))
-        return
     draft = await store.get_draft(user.id)
     step, data = draft if draft is not None else ("", {})
     if action == "stop":
         await store.delete_draft(user.id)
-        await _say(update, context, "broadcast/stopped.html")
+        await say(update, context, "broadcast/stopped.html")
     elif action in ("ok", "test") and (step != "preview" or value != _token(data)):
-        await _say(update, context, "broadcast/preview_expired.html", {"has_draft": bool(step)})
+        await say(update, context, "broadcast/preview_expired.html", {"has_draft": bool(step)})
     elif action == "ok":
         await _confirm(update, context, data)
     elif action == "test":
@@ -268,7 +223,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif step == "audience" and action == "aud" and audience_choices(services.election, value):
         rows: Rows = [[(value, c)] for c in audience_choices(services.election, value)]
         rows += [[(value, ANY)], [("stop", None)]]
-        await _say(update, context, "broadcast/ask_choice.html", {"kind": value}, rows)
+        await say(update, context, "broadcast/ask_choice.html", {"kind": value}, rows)
     elif (
         step == "audience"
         and action in AUDIENCE_KEYS
@@ -284,7 +239,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif step == "when" and action == "now":
         await _preview(update, context, {**data, "at": None})
     else:
-        await _say(update, context, "broadcast/button_expired.html", {"has_draft": bool(step)})
+        await say(update, context, "broadcast/button_expired.html", {"has_draft": bool(step)})
 
 
 async def _ask_when(
@@ -296,9 +251,7 @@ async def _ask_when(
         update.effective_user.id, "when", data, services.engine.clock()
     )
     ctx = {"example": _example(services)}
-    await _say(
-        update, context, "broadcast/ask_when.html", ctx, [[("now", None)], [("stop", None)]]
-    )
+    await say(update, context, "broadcast/ask_when.html", ctx, [[("now", None)], [("stop", None)]])
 
 
 async def _test_send(
@@ -319,7 +272,7 @@ async def _test_send(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
-    await _say(update, context, "broadcast/test_sent.html")
+    await say(update, context, "broadcast/test_sent.html")
 
 
 async def _confirm(
@@ -346,54 +299,7 @@ async def _confirm(
         "audience": audience,
         "count": await services.store.count_audience(audience),
     }
-    await _say(update, context, "broadcast/confirmed.html", ctx)
+    await say(update, context, "broadcast/confirmed.html", ctx)
     worker = context.application.bot_data.get("broadcaster")
     if worker is not None:
         worker.wake()
-
-
-async def _may_cancel(services: Services, user_id: int, b: Broadcast) -> bool:
-    """Only its author cancels a broadcast, and admins any (calendar reminders: admins only)."""
-    if await has_role(services, user_id, ADMIN):
-        return True
-    return b.plan_key is None and b.created_by == user_id
-
-
-async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_id: int) -> None:
-    services = h.services_of(context)
-    assert update.effective_user is not None
-    b = await services.store.get_broadcast(broadcast_id)
-    if b is None or not await _may_cancel(services, update.effective_user.id, b):
-        await _say(update, context, "broadcast/not_yours.html")
-        return
-    cancelled = await services.store.cancel_broadcast(b.id, services.engine.clock())
-    worker = context.application.bot_data.get("broadcaster")
-    if worker is not None:
-        worker.wake()
-    query = update.callback_query
-    message = query.message if query is not None else None
-    on_progress = message is not None and message.message_id == b.report_message
-    if not (cancelled and on_progress):  # the worker updates the progress message itself
-        await _show(update, context, b.id)
-
-
-async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_id: int) -> None:
-    services = h.services_of(context)
-    assert update.effective_user is not None
-    b = await services.store.get_broadcast(broadcast_id)
-    if b is None:
-        await _say(update, context, "broadcast/button_expired.html", {"has_draft": False})
-        return
-    counts = await services.store.broadcast_counts(b.id)
-    optouts, voted = await services.store.broadcast_followup(b.id, FOLLOW_UP)
-    open_ = b.state in ("planned", "scheduled", "sending")
-    may = open_ and await _may_cancel(services, update.effective_user.id, b)
-    rows: Rows = [[("cancel", str(b.id))]] if may else []
-    ctx = {
-        "b": b,
-        "counts": counts,
-        "author": await _author(services, b),
-        "optouts": optouts,
-        "voted": voted,
-    }
-    await _say(update, context, "broadcast/show.html", ctx, rows)

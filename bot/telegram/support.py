@@ -18,7 +18,7 @@ from bot.auth import has_role
 from bot.engine import Incoming
 from bot.services import Services
 from bot.telegram import handlers as h
-from bot.telegram import helpdesk
+from bot.telegram import helpdesk, satisfaction
 from bot.telegram.guards import requires
 from bot.telegram.send import send_replies
 from store.support import Handoff, TranscriptLine
@@ -343,7 +343,7 @@ async def hand_back(
             handoff.user_id, services.renderer.text("support/handed_back.html")
         )
         if by == "staff":  # one tap, before the menu comes back
-            await helpdesk.ask_satisfaction(context, handoff)
+            await satisfaction.ask_satisfaction(context, handoff)
         if by in ("staff", "ban"):
             async with services.engine.lock(handoff.user_id):
                 msg = Incoming(handoff.user_id, "command", "menu")
