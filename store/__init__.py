@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from store.base import Store
-from store.broadcast_plan import PlanQueries
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQueries, Recipient
 from store.conversations import ConversationQueries
 from store.db import Database
@@ -48,7 +47,6 @@ class SqliteStore(
     SupportQueries,
     HelpdeskQueries,
     BroadcastQueries,
-    PlanQueries,
 ):
     """The SQLite backend: one query mixin per table group, one shared database."""
 
