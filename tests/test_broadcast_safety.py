@@ -408,3 +408,18 @@ async def test_figures_after_a_broadcast_and_pages_with_authors(
     shown = staff.texts()[-1]
     assert "Auteur : Alice" in shown and "Remis : 3" in shown
     assert "2 désinscription(s)" in shown and "1 ont indiqué" in shown
+
+
+async def test_two_quick_taps_on_confirm_queue_one_broadcast(
+    app: Application, api: FakeBotAPI, services: Services
+) -> None:
+    from telegram import Update
+
+    await broadcasters(services)
+    staff = Chat(app, api, user_id=ALICE)
+    await compose(staff, "Une seule fois")
+    preview = staff_preview(api)
+    taps = [api.press_update(ALICE, preview, button_data(preview, "Confirmer")) for _ in "ab"]
+    await asyncio.gather(*(app.process_update(Update.de_json(t, app.bot)) for t in taps))
+    assert len(await services.store.list_broadcasts()) == 1
+    assert sum("Cet aperçu a expiré" in t for t in staff.texts()) == 1

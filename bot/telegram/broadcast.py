@@ -206,7 +206,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     await query.answer()
-    _, _, rest = (query.data or "").partition(":")
+    async with services.engine.lock(user.id):  # two quick taps never confirm twice
+        await _press(update, context, query.data or "")
+
+
+async def _press(update: Update, context: ContextTypes.DEFAULT_TYPE, data_: str) -> None:
+    services = h.services_of(context)
+    user = update.effective_user
+    assert user is not None
+    _, _, rest = data_.partition(":")
     action, _, value = rest.partition(":")
     store = services.store
     draft = await store.get_draft(user.id)
