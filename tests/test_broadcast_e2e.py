@@ -76,6 +76,7 @@ async def test_kill9_mid_broadcast_then_restart_reaches_everyone_once(tmp_path: 
         try:
             api.wait_for(lambda: reached() >= VOTERS // 2, timeout=30)
             bot.kill9()
+            time.sleep(0.3)  # requests the fake server had already accepted finish delivering
             sent_before = collections.Counter(int(c.params["chat_id"]) for c in api.delivered)
             in_flight = await _sending(tmp_path / "votebot.sqlite3", broadcast_id)
             bot.start()
