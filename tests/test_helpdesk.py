@@ -110,6 +110,9 @@ async def test_two_agents_claiming_at_once_one_wins_and_the_voter_is_told_once(
     winner = "Julien" if "Julien" in told[0] else "Sarah"
     assert winner in api.topics[SUPPORT_CHAT][thread]["name"]
     assert any(f"<b>{winner}</b> prend en charge" in t for t in in_topic(api, thread))
+    updated = api.messages[(SUPPORT_CHAT, first["message_id"])]
+    assert f"Pris en charge par <b>{winner}</b>" in updated["text"]
+    assert not updated.get("reply_markup")
 
 
 async def test_a_second_agent_sees_who_has_the_chat_and_notes_never_reach_the_voter(
@@ -251,6 +254,7 @@ async def test_after_fermer_the_voter_rates_with_one_tap_and_may_comment(
 async def test_stats_chart_is_the_guide_funnel_readable_on_a_phone(
     app: Application, voter: Chat, services: Services, api: FakeBotAPI
 ) -> None:
+    await voter.say("/profil")  # a settings flow: no completion rate for it
     thread = await handed_over(voter)
     await agent_says(voter, JULIEN, "Bonjour", thread)
     await agent_says(voter, JULIEN, "/fermer", thread)

@@ -270,6 +270,16 @@ async def on_claim_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     handoff, mine = await claim(context, handoff, agent)
     if mine:
         await query.answer()
+        message = query.message
+        summary = await support.voter_summary(services, handoff.user_id, support.CARD_LINES)
+        if message is not None and summary is not None:  # the card now names who has it
+            card = services.renderer.text(
+                "support/card.html", {**summary, "opened_by": handoff.opened_by}
+            )
+            try:
+                await context.bot.edit_message_text(card, message.chat.id, message.message_id)
+            except BadRequest as exc:
+                log.info("could not update the card: %s", exc)
     else:
         await query.answer(
             services.renderer.label("support/claim.html", "taken", {"agent": handoff.agent_name}),
