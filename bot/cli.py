@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
         help="ISO date-time (Europe/Paris if no offset), in the future and before the vote "
         "closes; default now",
     )
+    db = sub.add_parser("db", help="copy a SQLite database to PostgreSQL (db copy FILE URL)")
+    db.add_argument("action", choices=["copy"])
+    db.add_argument("source", help="the SQLite file")
+    db.add_argument("target", help="postgresql://user@host/database (empty, to be filled)")
     reminders = sub.add_parser(
         "reminders",
         help="review, edit and enable the calendar reminders",
@@ -404,6 +408,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _cmd_diagram(args)
     if args.command == "intent":
         return _cmd_intent(args)
+    if args.command == "db":
+        from bot.dbcopy import copy_command
+
+        return asyncio.run(copy_command(args.source, args.target))
     settings, election = _startup()
     command = args.command or ("run" if settings.token else "chat")
     if command == "run":

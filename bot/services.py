@@ -40,7 +40,7 @@ class Services:
     async def open(cls, settings: Settings, election: Election) -> Services:
         """Open the store and build the engine and renderer on it."""
         clock = make_clock(settings)
-        store = await open_store(settings.db_path)
+        store = await open_store(settings.db)
         await store.directory_seed(Directory.from_election(election).entries)
         directory = Directory(tuple(await store.directory_list()))
         roll = RollLookup(store, settings.roll_lookups_per_hour)

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from store.db import is_postgres_url
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -26,7 +28,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
-    db_path: Path = Field(Path("votebot.sqlite3"), alias="VOTEBOT_DB")
+    db: str = Field("votebot.sqlite3", alias="VOTEBOT_DB")  # SQLite file or postgresql:// URL
     election: str = Field("creteil-2022", alias="VOTEBOT_ELECTION")
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="VOTEBOT_ADMINS")
     now: datetime | None = Field(None, alias="VOTEBOT_NOW")
@@ -105,6 +107,22 @@ class Settings(BaseSettings):
             raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
         return level
 
+    @field_validator("db")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("expected a SQLite file path or a postgresql:// URL")
+        if "://" in value and not is_postgres_url(value):
+            raise ValueError("expected a SQLite file path or a postgresql://user@host/db URL")
+        return value
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite database file (when VOTEBOT_DB is not a PostgreSQL URL)."""
+        if is_postgres_url(self.db):
+            raise SettingsError("VOTEBOT_DB: a PostgreSQL URL, not a SQLite file")
+        return Path(self.db)
+
     @property
     def token(self) -> str | None:
         """The bot token in clear, for the Telegram client only."""
@@ -121,6 +139,6 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
         message = str(err["msg"]).removeprefix("Value error, ")
         shown = err.get("input")
-        if alias in ("TELEGRAM_BOT_TOKEN", "VOTEBOT_WEBHOOK_SECRET"):
+        if alias in ("TELEGRAM_BOT_TOKEN", "VOTEBOT_WEBHOOK_SECRET", "VOTEBOT_DB"):
             shown = "***"
         raise SettingsError(f"{alias or field}: {message} (got {shown!r})") from None

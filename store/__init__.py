@@ -1,4 +1,4 @@
-"""The only code with SQL: an async store over SQLite (WAL, numbered migrations)."""
+"""The only code with SQL: an async store over SQLite (embedded default) or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from pathlib import Path
 from store.base import Store
 from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQueries, Recipient
 from store.conversations import ConversationQueries
-from store.db import Database
+from store.db import Database, is_postgres_url
 from store.directory import DirectoryEntry, DirectoryQueries
 from store.helpdesk import HelpdeskQueries
+from store.leases import LeaseQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
 from store.roll import RollEntry, RollGeneration, RollQueries, RollStats
+from store.sqlite import SqliteDatabase
 from store.support import SupportQueries
 from store.users import UserQueries
 
@@ -28,6 +30,7 @@ __all__ = [
     "RollEntry",
     "RollGeneration",
     "RollStats",
+    "SqlStore",
     "SqliteStore",
     "StepCommit",
     "Store",
@@ -37,7 +40,7 @@ __all__ = [
 ]
 
 
-class SqliteStore(
+class SqlStore(
     UserQueries,
     ConversationQueries,
     RoleQueries,
@@ -47,8 +50,9 @@ class SqliteStore(
     SupportQueries,
     HelpdeskQueries,
     BroadcastQueries,
+    LeaseQueries,
 ):
-    """The SQLite backend: one query mixin per table group, one shared database."""
+    """The store: one query mixin per table group, on one database (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -58,6 +62,13 @@ class SqliteStore(
         await self.db.close()
 
 
-async def open_store(path: str | Path) -> SqliteStore:
-    """Open the SQLite store at `path`, applying pending migrations."""
-    return SqliteStore(await Database.open(path))
+SqliteStore = SqlStore  # the name older code and tests use
+
+
+async def open_store(target: str | Path) -> SqlStore:
+    """Open the store at `target` (a SQLite file, or a postgresql:// URL), migrating it."""
+    if is_postgres_url(target):
+        from store.postgres import PostgresDatabase
+
+        return SqlStore(await PostgresDatabase.open(str(target)))
+    return SqlStore(await SqliteDatabase.open(target))

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
-from store.db import Database
+from store.db import Database, Row
 from store.progress import ITEMS
 from store.times import from_db, to_db
 
@@ -130,7 +128,7 @@ def _opt(value: str | None) -> datetime | None:
     return from_db(value) if value else None
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
         text=row["text"],
@@ -165,12 +163,11 @@ class BroadcastQueries:
     ) -> int:
         """Queue a broadcast for `send_at`; returns its id."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            row = await conn.fetchone(
                 "INSERT INTO broadcasts (text, audience, send_at, state, created_by, created_at, "
                 "report_chat) VALUES (?, ?, ?, 'scheduled', ?, ?, ?) RETURNING id",
                 (text, str(audience), to_db(send_at), created_by, to_db(now), report_chat),
             )
-            row = await cursor.fetchone()
             assert row is not None
             return int(row["id"])
 
@@ -238,12 +235,10 @@ class BroadcastQueries:
     async def start_broadcast(self, broadcast_id: int, now: datetime) -> int:
         """Pick the recipients (audience as of now) and start sending; returns how many."""
         async with self.db.transaction() as conn:
-            row = await (
-                await conn.execute(
-                    "SELECT audience FROM broadcasts WHERE id = ? AND state = 'scheduled'",
-                    (broadcast_id,),
-                )
-            ).fetchone()
+            row = await conn.fetchone(
+                "SELECT audience FROM broadcasts WHERE id = ? AND state = 'scheduled'",
+                (broadcast_id,),
+            )
             if row is None:
                 return 0
             where, params = Audience.parse(row["audience"]).where()
@@ -398,7 +393,7 @@ class BroadcastQueries:
     # -- composer drafts -------------------------------------------------------------------
 
     # Who is in the composer, kept in memory: every text message asks, and only the bot
-    # process writes drafts (a multi-replica backend would query instead).
+    # process writes drafts (on a database shared by processes, `db.shared`, we query).
     _drafting: set[int] | None = None
 
     async def _composing(self) -> set[int]:
@@ -409,7 +404,7 @@ class BroadcastQueries:
 
     async def get_draft(self, user_id: int) -> tuple[str, dict[str, Any]] | None:
         """A broadcaster's composer step and data, or None."""
-        if user_id not in await self._composing():
+        if not self.db.shared and user_id not in await self._composing():
             return None
         row = await self.db.fetchone(
             "SELECT step, data FROM broadcast_drafts WHERE user_id = ?", (user_id,)

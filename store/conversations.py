@@ -16,10 +16,10 @@ _LOAD_TURN = """
 SELECT u.user_id AS u_user_id, u.first_name, u.language, u.category, u.departement,
        u.reminders, u.active, u.first_seen, u.last_seen,
        c.flow, c.state, c.data, c.updated_at,
-       (SELECT group_concat(item, ',') FROM progress WHERE user_id = k.id) AS progress,
+       (SELECT string_agg(item, ',') FROM progress WHERE user_id = k.id) AS progress,
        p.update_id AS p_update_id, p.user_id AS p_user_id, p.replies AS p_replies,
        p.replied_at AS p_replied_at
-FROM (SELECT ? AS id, ? AS update_id) AS k
+FROM (SELECT CAST(? AS BIGINT) AS id, CAST(? AS BIGINT) AS update_id) AS k
 LEFT JOIN users AS u ON u.user_id = k.id
 LEFT JOIN conversations AS c ON c.user_id = k.id
 LEFT JOIN processed_updates AS p ON p.update_id = k.update_id

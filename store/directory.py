@@ -45,8 +45,7 @@ class DirectoryQueries:
         """Fill the directory only if it is empty; True if it was seeded."""
         rows = [(e.category, e.departement or "", e.address) for e in entries]
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT COUNT(*) FROM directory") as cursor:
-                row = await cursor.fetchone()
+            row = await conn.fetchone("SELECT COUNT(*) FROM directory")
             if row is not None and row[0]:
                 return False
             await conn.executemany(

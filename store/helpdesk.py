@@ -177,7 +177,10 @@ class HelpdeskQueries:
 
     async def find_voters(self, name: str, limit: int = 10) -> list[tuple[int, str]]:
         """Voters whose first name contains `name` (case-insensitive): (user_id, first_name)."""
-        pattern = "%" + name.lower().replace("%", "").replace("_", "") + "%"
+        needle = name.lower().replace("%", "").replace("_", "").strip()
+        if not needle:
+            return []
+        pattern = f"%{needle}%"
         rows = await self.db.fetchall(
             "SELECT user_id, first_name FROM users WHERE LOWER(first_name) LIKE ? "
             "ORDER BY last_seen DESC LIMIT ?",

@@ -11,13 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from store.db import Database
+from store.db import Database, Row
 from store.times import from_db, to_db
 
 ACTIVE = "(SELECT id FROM roll_generations WHERE active = 1)"
-IMPORT_CACHE_KIB = 65536
 _ENTRY = "surname, first_name, ballot, category, departement, establishment, key"
 
 
@@ -65,7 +62,7 @@ class RollStats:
 RollRow = tuple[str, str, str, str, str, str, str | None, str | None, str | None]
 
 
-def _entry(row: aiosqlite.Row) -> RollEntry:
+def _entry(row: Row) -> RollEntry:
     return RollEntry(
         row["surname"],
         row["first_name"],
@@ -77,7 +74,7 @@ def _entry(row: aiosqlite.Row) -> RollEntry:
     )
 
 
-def _generation(row: aiosqlite.Row) -> RollGeneration:
+def _generation(row: Row) -> RollGeneration:
     done = row["completed_at"]
     return RollGeneration(
         id=row["id"],
@@ -100,19 +97,18 @@ class RollQueries:
     async def roll_begin(self, source: str, now: datetime) -> int:
         """Start a new (inactive) generation after clearing leftovers; returns its id.
 
-        Until `roll_end`, this connection uses a bigger page cache and leaves checkpoints
-        for the end: bulk inserts into three indexes are then several times faster.
+        Until `roll_end`, the database is tuned for bulk loading (on SQLite a bigger page
+        cache, checkpoints left for the end: inserts into three indexes several times faster).
         """
         await self.roll_discard_inactive()
-        await self.db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-        await self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        await self.db.bulk_load(True)
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO roll_generations (source, started_at) VALUES (?, ?)",
+            row = await conn.fetchone(
+                "INSERT INTO roll_generations (source, started_at) VALUES (?, ?) RETURNING id",
                 (source, to_db(now)),
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            assert row is not None
+            return int(row["id"])
 
     async def roll_add(self, generation: int, rows: Sequence[RollRow]) -> None:
         """Add a chunk of rows to a generation being imported (one transaction)."""
@@ -141,9 +137,7 @@ class RollQueries:
     async def roll_end(self) -> None:
         """After an import (complete or not): drop what is not in service, checkpoint."""
         await self.roll_discard_inactive()
-        await self.db.conn.execute("PRAGMA cache_size = -2000")
-        await self.db.conn.execute("PRAGMA wal_autocheckpoint = 1000")
-        await self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self.db.bulk_load(False)
 
     async def roll_discard_inactive(self) -> int:
         """Delete every generation not in service (replaced or interrupted); returns rows."""
@@ -169,7 +163,7 @@ class RollQueries:
 
     async def roll_by_key(self, key: str) -> list[RollEntry]:
         """Entries of the roll in service whose name key is exactly `key`."""
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             f"SELECT {_ENTRY} FROM roll_entries WHERE generation = {ACTIVE} AND key = ? LIMIT 50",
             (key,),
         )
@@ -180,7 +174,7 @@ class RollQueries:
 
         One round trip, two index probes; the caller tells exact from loose by the key.
         """
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             f"SELECT {_ENTRY} FROM roll_entries WHERE generation = {ACTIVE} AND key = ? "
             f"UNION ALL SELECT {_ENTRY} FROM roll_entries WHERE generation = {ACTIVE} "
             "AND loose = ? AND key != ? LIMIT 100",
@@ -196,16 +190,16 @@ class RollQueries:
         the two orders: `limit` keys on each side of each order are enough to meet it.
         One round trip; only the (covering) indexes are read.
         """
-        parts = []
+        parts: list[str] = []
         for column in ("key", "rkey"):
             # Column names come from the fixed pair above, values are parameters.
             for op, order in ((">=", "ASC"), ("<", "DESC")):
                 parts.append(
                     f"SELECT * FROM (SELECT DISTINCT {column} AS k, '{column}' AS c "
                     f"FROM roll_entries WHERE generation = {ACTIVE} AND {column} {op} ? "
-                    f"ORDER BY {column} {order} LIMIT ?)"
+                    f"ORDER BY {column} {order} LIMIT ?) AS n{len(parts)}"
                 )
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetchall(
             " UNION ALL ".join(parts), (key, limit, key, limit, rkey, limit, rkey, limit)
         )
         return [r["k"] if r["c"] == "key" else r["k"][::-1] for r in rows]
@@ -238,7 +232,7 @@ class RollQueries:
             by_category=await grouped("category"),
             by_departement=await grouped("departement"),
             lookups=looked["n"] if looked else 0,
-            lookups_found=looked["f"] if looked else 0,
+            lookups_found=int(looked["f"]) if looked else 0,  # SUM: a decimal on PostgreSQL
         )
 
     # -- audit and rate limit --------------------------------------------------------------

@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from store.db import Database
+from store.db import Database, Row
 from store.times import from_db, to_db
 
 
@@ -59,7 +57,7 @@ class HandoffCounts:
     durations: tuple[float, ...]
 
 
-def _handoff(row: aiosqlite.Row) -> Handoff:
+def _handoff(row: Row) -> Handoff:
     return Handoff(
         id=row["id"],
         user_id=row["user_id"],
@@ -78,7 +76,7 @@ class SupportQueries:
 
     db: Database
     # Voters with an open handoff, kept in memory: every update asks, and only the bot process
-    # opens or closes handoffs (a multi-replica backend would query instead).
+    # opens or closes handoffs (on a database shared by processes, `db.shared`, we query).
     _open_voters: set[int] | None = None
 
     async def _voters_with_handoff(self) -> set[int]:
@@ -104,7 +102,7 @@ class SupportQueries:
 
     async def open_handoff_of(self, user_id: int) -> Handoff | None:
         """The voter's open handoff, or None."""
-        if user_id not in await self._voters_with_handoff():
+        if not self.db.shared and user_id not in await self._voters_with_handoff():
             return None
         row = await self.db.fetchone(
             "SELECT * FROM handoffs WHERE user_id = ? AND closed_at IS NULL", (user_id,)
@@ -127,12 +125,11 @@ class SupportQueries:
     async def close_handoff(self, handoff_id: int, now: datetime, by: int | None) -> bool:
         """Close a handoff; False if it was already closed."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            closed = await conn.fetchall(
                 "UPDATE handoffs SET closed_at = ?, closed_by = ? "
                 "WHERE id = ? AND closed_at IS NULL RETURNING user_id",
                 (to_db(now), by, handoff_id),
             )
-            closed = await cursor.fetchall()
         for row in closed:
             (await self._voters_with_handoff()).discard(row["user_id"])
         return bool(closed)
@@ -250,7 +247,7 @@ class SupportQueries:
         """Voters without an open handoff, not voted, idle since `idle_before` or misunderstood
         at least `misunderstood_min` times (in the kept transcripts); longest idle first."""
         rows = await self.db.fetchall(
-            "SELECT u.user_id, u.first_name, c.flow, c.state, "
+            "SELECT * FROM (SELECT u.user_id, u.first_name, u.first_seen, c.flow, c.state, "
             "  (SELECT MAX(at) FROM transition_events e WHERE e.user_id = u.user_id) AS last_at, "
             "  (SELECT COUNT(*) FROM transcripts t WHERE t.user_id = u.user_id "
             "     AND t.misunderstood = 1) AS missed "
@@ -260,9 +257,9 @@ class SupportQueries:
             "                  AND p.item = 'voted') "
             "  AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.user_id = u.user_id "
             "                  AND h.closed_at IS NULL) "
-            "  AND NOT EXISTS (SELECT 1 FROM support_bans b WHERE b.user_id = u.user_id) "
-            "  AND (COALESCE(last_at, u.first_seen) < ? OR missed >= ?) "
-            "ORDER BY COALESCE(last_at, u.first_seen), u.user_id LIMIT ?",
+            "  AND NOT EXISTS (SELECT 1 FROM support_bans b WHERE b.user_id = u.user_id)) AS s "
+            "WHERE COALESCE(last_at, first_seen) < ? OR missed >= ? "
+            "ORDER BY COALESCE(last_at, first_seen), user_id LIMIT ?",
             (to_db(idle_before), misunderstood_min, limit),
         )
         return [

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
-from store.db import Database
+from store.db import Database, Row
 from store.models import User
 from store.times import from_db, to_db
 
 PROFILE_FIELDS = frozenset({"first_name", "language", "category", "departement", "reminders"})
 
 
-def user_from_row(row: aiosqlite.Row, user_id: int | None = None) -> User:
+def user_from_row(row: Row, user_id: int | None = None) -> User:
     """A User from a row holding the users columns (`user_id` may be given instead)."""
     reminders = row["reminders"]
     return User(

@@ -1,10 +1,14 @@
-"""Shared fixtures: real SQLite files, real settings, the real PTB Application on a fake API."""
+"""Shared fixtures: real SQLite files, a real PostgreSQL server, real settings, the real PTB
+Application on a fake API."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from bot.settings import PARIS, Settings, load_settings
 from bot.telegram.app import build_application
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.inprocess import FakeRequest
+from tests.fakes.postgres import Cluster, ClusterUnavailable, start_cluster
 
 TOKEN = "123456:TEST-secret-token"
 
@@ -120,3 +125,87 @@ class Chat:
 @pytest.fixture
 def chat(app: Application, api: FakeBotAPI) -> Chat:
     return Chat(app, api)
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+PG_TEMPLATE = "votebot_template"
+_pg_skipped: list[str] = []
+_pg_databases = itertools.count(1)
+
+
+def pg_required() -> bool:
+    """In CI (CI set) or with VOTEBOT_REQUIRE_PG=1, PostgreSQL tests must run, never skip."""
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return ci or os.environ.get("VOTEBOT_REQUIRE_PG") == "1"
+
+
+async def _pg_admin(cluster: Cluster, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(cluster.url())
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _pg_migrate(url: str) -> None:
+    from store import open_store
+
+    store = await open_store(url)
+    await store.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL server for the session, with a migrated template database."""
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        if pg_required():
+            pytest.fail(f"PostgreSQL is required here (CI / VOTEBOT_REQUIRE_PG) but: {exc}")
+        _pg_skipped.append(str(exc))
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    try:
+        asyncio.run(_pg_admin(cluster, f"CREATE DATABASE {PG_TEMPLATE}"))
+        asyncio.run(_pg_migrate(cluster.url(PG_TEMPLATE)))
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> Iterator[str]:
+    """A fresh, migrated, empty PostgreSQL database for one test; dropped after it."""
+    name = f"test_{os.getpid()}_{next(_pg_databases)}"
+    asyncio.run(_pg_admin(pg_cluster, f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}"))
+    yield pg_cluster.url(name)
+    asyncio.run(_pg_admin(pg_cluster, f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store test opens its store: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "votebot.sqlite3")
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly when the PostgreSQL tests did not run."""
+    if not _pg_skipped:
+        return
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if "PostgreSQL unavailable" in str(getattr(r, "longrepr", ""))
+    ]
+    terminalreporter.write_sep(
+        "!",
+        f"PostgreSQL NOT TESTED: {len(skipped)} test(s) skipped ({_pg_skipped[0]})",
+        red=True,
+        bold=True,
+    )

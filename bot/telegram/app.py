@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 
 from bot.broadcast import Variables
 from bot.election import Election
+from bot.leases import Lease
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram import (
@@ -35,6 +36,8 @@ from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
 from bot.telegram.delivery import Broadcaster
 
+# A dead sender's broadcast lease expires after this; another process then takes over.
+BROADCAST_LEASE_SECONDS = 10.0
 # Telegram's command menu (labels in common/commands.html)
 VOTER_COMMANDS = ["menu", "progression", "profil", "rappels", "aide", "start"]
 NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression", "rappels"]
@@ -125,7 +128,9 @@ def register(app: Application) -> None:
     app.bot_data["effects"] = {"handoff": support.on_handoff}
     if app.job_queue is not None:
         # Retention: transcripts, closed handoffs, processed updates (VOTEBOT_RETENTION_DAYS).
-        app.job_queue.run_repeating(privacy.purge_job, interval=3600, first=60, name="purge")
+        app.job_queue.run_repeating(
+            privacy.purge_job, interval=privacy.PURGE_INTERVAL_SECONDS, first=60, name="purge"
+        )
         # Voters waiting too long for an answer (VOTEBOT_SUPPORT_ALERT_MINUTES).
         app.job_queue.run_repeating(helpdesk.alert_job, interval=60, first=60, name="alerts")
         # The directory may be replaced by `votebot directory import` while the bot runs.
@@ -175,6 +180,7 @@ def build_application(
             services.engine.clock,
             rate=settings.broadcast_rate,
         )
+        worker.lease = Lease(services.store, "broadcast", BROADCAST_LEASE_SECONDS)
         app.bot_data["broadcaster"] = worker
         worker.start()
 
@@ -182,6 +188,8 @@ def build_application(
         worker = app.bot_data.pop("broadcaster", None)
         if worker is not None:
             await worker.stop()
+            if worker.lease is not None:
+                await worker.lease.release()  # another process takes over at once
         if app.bot_data.pop("owns_services", False):
             await app.bot_data.pop("services").close()
 

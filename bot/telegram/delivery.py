@@ -26,6 +26,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.broadcast import Variables
+from bot.leases import Lease, hold
 from bot.texts import Renderer
 from store import Broadcast, Recipient, Store
 
@@ -72,6 +73,8 @@ def _retry_seconds(exc: RetryAfter) -> float:
 
 class Broadcaster:
     """The background worker: starts due broadcasts and sends them at the configured rate."""
+
+    lease: Lease | None = None  # set when several processes share the database
 
     def __init__(
         self,
@@ -136,7 +139,10 @@ class Broadcaster:
         """Forever: work while there is work, otherwise wait for the next poll or a wake."""
         while not self._stopping:
             try:
-                busy = await self.step()
+                async with hold(self.lease) as mine:  # one sender across processes
+                    if not mine:
+                        self._recovered = False  # on taking over: resend what was in flight
+                    busy = mine and await self.step()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot import support
 from bot.flows import Reply
+from bot.leases import Lease, hold
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
@@ -21,6 +22,7 @@ from store.support import Handoff, TranscriptLine
 log = logging.getLogger(__name__)
 SUPPORT = "support"
 CLAIM_PREFIX = "hd:claim:"  # hd:claim:<handoff id>
+ALERT_LEASE_SECONDS = 90  # the alert job runs every minute in one process
 NOTE_MARK = "#"  # a topic message starting with it is an internal note
 # /reponse KEY: the bot's own answer for a topic (guide steps), sent to the voter.
 CANNED = {
@@ -323,6 +325,14 @@ async def alert_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     minutes = services.settings.support_alert_minutes
     if services.settings.support_chat is None or not minutes:
         return
+    async with hold(Lease(services.store, "support-alerts", ALERT_LEASE_SECONDS)) as mine:
+        if mine:  # one process alerts, when several share the database
+            await _alert_overdue(context, services, minutes)
+
+
+async def _alert_overdue(
+    context: ContextTypes.DEFAULT_TYPE, services: Services, minutes: int
+) -> None:
     now = services.engine.clock()
     for handoff in await services.store.overdue_handoffs(now - timedelta(minutes=minutes)):
         user = await services.store.get_user(handoff.user_id)

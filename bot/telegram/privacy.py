@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import support
+from bot.leases import Lease, hold
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.support import hand_back
@@ -57,9 +58,15 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 # -- retention -----------------------------------------------------------------------------
 
+PURGE_INTERVAL_SECONDS = 3600
+# Held from one run to the next (1.5 intervals), so other processes skip theirs.
+PURGE_LEASE_SECONDS = PURGE_INTERVAL_SECONDS * 1.5
+
 
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Scheduled: delete transcripts, closed handoffs and processed updates past retention."""
     services: Services = context.application.bot_data["services"]
-    removed = await support.purge(services)
-    log.info("retention purge removed %s rows", removed)
+    async with hold(Lease(services.store, "purge", PURGE_LEASE_SECONDS)) as mine:
+        if mine:  # once per interval across processes sharing the database
+            removed = await support.purge(services)
+            log.info("retention purge removed %s rows", removed)
