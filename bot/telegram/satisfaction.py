@@ -56,13 +56,22 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """The voter's next message after a rating is its comment (secrets removed)."""
     awaiting: set[int] = context.bot_data.get("awaiting_comment", set())
     user, message = update.effective_user, update.message
-    if user is None or user.id not in awaiting or message is None or not message.text:
-        return
-    awaiting.discard(user.id)
-    if message.text.startswith("/"):
+    if user is None or message is None or not message.text:
         return
     services = h.services_of(context)
     since = services.engine.clock() - COMMENT_WINDOW
+    # One process: it remembers who rated. Several (PostgreSQL): the rating may have been
+    # pressed on another one, so the database says.
+    shared = getattr(services.store.db, "shared", False)
+    if user.id not in awaiting and not (
+        shared and await services.store.awaiting_comment(user.id, since)
+    ):
+        return
+    awaiting.discard(user.id)
+    if message.text.startswith("/"):  # no comment: the voter moved on
+        if shared:
+            await services.store.comment_handoff(user.id, "", since)
+        return
     if await services.store.comment_handoff(user.id, support.scrub(message.text)[:1000], since):
         await message.reply_text(services.renderer.text("support/commented.html"))
         raise ApplicationHandlerStop
