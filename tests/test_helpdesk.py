@@ -76,8 +76,7 @@ async def handed_over(voter: Chat, text: str = "Bonjour, le captcha ne marche pa
     await voter.say("/menu")
     await voter.press("Parler à quelqu'un")
     await voter.say(text)
-    (thread,) = voter.api.topics[SUPPORT_CHAT]
-    return thread
+    return list(voter.api.topics[SUPPORT_CHAT])[-1]  # the newest topic
 
 
 def card(api: FakeBotAPI, thread: int) -> dict[str, Any]:
@@ -246,8 +245,22 @@ async def test_after_fermer_the_voter_rates_with_one_tap_and_may_comment(
     await voter.feed(down)  # a second tap changes nothing
     await voter.say("très rapide, merci")
     assert "commentaire" in to_voter(api)[-1]
+    await voter.say("comment je vote ?")  # the next message is a question again
+    assert "commentaire" not in to_voter(api)[-1]
+    # After a rating, a command means "no comment": the text after it goes to the assistant.
+    thread = await handed_over(voter, "encore une question")
+    await agent_says(voter, JULIEN, "/fermer", thread)
+    again = next(
+        m
+        for (c, _), m in sorted(api.messages.items(), reverse=True)
+        if c == VOTER and "utile" in m["text"]
+    )
+    await voter.press("👎", message=again)
+    await voter.say("/menu")
+    await voter.say("mot de passe oublié")
+    assert "commentaire" not in to_voter(api)[-1] and "commentaire" not in to_voter(api)[-2]
     (agent,) = await services.store.agent_times()
-    assert (agent.agent_name, agent.up, agent.down) == ("Julien", 1, 0)
+    assert (agent.agent_name, agent.up, agent.down) == ("Julien", 1, 0)  # 2nd: nobody's
     assert len(agent.first_response) == 1 and len(agent.resolution) == 1
 
 

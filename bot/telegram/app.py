@@ -101,9 +101,11 @@ def register(app: Application) -> None:
         group=-4,
     )
     app.add_handler(TypeHandler(Update, support.relay_voter), group=-4)
-    # The optional comment after rating a closed handoff (the voter's next message).
+    # The optional comment after rating a closed handoff: the voter's next message, unless it
+    # is a command (which then goes on as usual).
     app.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND, satisfaction.on_comment), group=-2
+        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, satisfaction.on_comment),
+        group=-2,
     )
     # Text typed in the broadcast composer (/diffusion) stops here; other text goes on.
     composer_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
