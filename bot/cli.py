@@ -9,9 +9,11 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from bot.election import ConfigError, Election, load_election
+from bot import election_cmd
+from bot.election import ConfigError, Election, current_builtin, load_election
+from bot.localtime import paris_iso
 from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import PARIS, Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         help="ISO date-time (Europe/Paris if no offset), in the future and before the vote "
         "closes; default now",
     )
+    election_cmd.add_parser(sub)
     db = sub.add_parser("db", help="copy a SQLite database to PostgreSQL (db copy FILE URL)")
     db.add_argument("action", choices=["copy"])
     db.add_argument("source", help="the SQLite file")
@@ -91,7 +94,13 @@ def _startup(env_file: str | None = ".env") -> tuple[Settings, Election]:
     """Settings then election, each validated once; a bad value exits with one clear line."""
     try:
         settings = load_settings(env_file)
-        election = load_election(settings.election)
+        now = settings.now or datetime.now(PARIS)
+        election = load_election(settings.election or current_builtin(now))
+        folder = settings.texts_dir or election.texts_dir
+        if folder is not None:
+            from bot.text_overrides import check_overrides
+
+            check_overrides(folder, election)
     except (SettingsError, ConfigError) as exc:
         print(f"votebot: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -270,7 +279,7 @@ async def _cmd_roll(services, args: argparse.Namespace) -> int:
         print('votebot roll find "SURNAME First name"', file=sys.stderr)
         return 2
     answer = await roll.find(store, args.arg)
-    print(roll.format_answer(answer))
+    print(roll.format_answer(answer, services.election.roll_ballot))
     return 0 if answer.status == "found" else 1
 
 
@@ -307,7 +316,7 @@ async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
     if args.action == "list":
         for b in await store.list_broadcasts(limit=50):
             counts = await store.broadcast_counts(b.id)
-            when = b.send_at.astimezone(services.election.tz).isoformat(timespec="minutes")
+            when = paris_iso(b.send_at)
             print(f"{b.id}\t{b.state}\t{when}\t{b.audience}\t{counts.sent}/{counts.total}")
         return 0
     if args.action in ("status", "cancel"):
@@ -321,7 +330,7 @@ async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
         c = await store.broadcast_counts(b.id)
         print(
             f"broadcast {b.id}: {b.state}, audience {b.audience}, "
-            f"at {b.send_at.astimezone(services.election.tz).isoformat(timespec='minutes')}\n"
+            f"at {paris_iso(b.send_at)}\n"
             f"delivered {c.sent}, pending {c.open}, blocked {c.blocked}, failed {c.failed} "
             f"(recipients {c.total})"
         )
@@ -349,7 +358,7 @@ async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
 async def _cmd_reminders(services, args: argparse.Namespace) -> int:
     from bot.broadcast import check_text, ensure_plan, parse_audience, parse_when
 
-    store, now, tz = services.store, services.engine.clock(), services.election.tz
+    store, now = services.store, services.engine.clock()
     await ensure_plan(store, services.renderer, services.election, now)
     plan = {b.plan_key: b for b in await store.planned_reminders()}
     keys = args.keys or list(plan)
@@ -359,7 +368,7 @@ async def _cmd_reminders(services, args: argparse.Namespace) -> int:
     if args.action == "plan":
         for key in keys:
             b = plan[key]
-            when = b.send_at.astimezone(tz).isoformat(timespec="minutes")
+            when = paris_iso(b.send_at)
             first = b.text.splitlines()[0] if b.text else ""
             print(f"{key}\t#{b.id}\t{b.state}\t{when}\t{b.audience}\t{first}")
         return 0
@@ -388,6 +397,10 @@ async def _cmd_reminders(services, args: argparse.Namespace) -> int:
         changed = await store.enable_reminder(key, args.action == "enable")
         print(f"{args.action} {key}: {'done' if changed else 'unchanged'}")
     return 0
+
+
+async def _cmd_election(services, args: argparse.Namespace) -> int:
+    return await election_cmd.run(services, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -446,5 +459,6 @@ def _main(argv: Sequence[str] | None) -> int:
         "roll": _cmd_roll,
         "broadcast": _cmd_broadcast,
         "reminders": _cmd_reminders,
+        "election": _cmd_election,
     }
     return _with_services(settings, election, handlers[command], args)

@@ -23,7 +23,8 @@ class ConsoleChat:
         self.services = services
         self.out = out
         self.user_id = user_id
-        self.keyboard: list[tuple[Reply, str, str]] = []  # (reply, trigger, label)
+        # (reply, trigger, label); reply None: a /oubli confirmation button
+        self.keyboard: list[tuple[Reply | None, str, str]] = []
 
     async def send(self, line: str) -> None:
         """Handle one typed line and print what the bot answers."""
@@ -33,7 +34,13 @@ class ConsoleChat:
         engine = self.services.engine
         if line.isdigit() and 1 <= int(line) <= len(self.keyboard):
             reply, trigger, _ = self.keyboard[int(line) - 1]
+            if reply is None:
+                await self._forget(trigger == "forget_yes")
+                return
             msg = Incoming(self.user_id, "button", engine.callback_data(reply, trigger))
+        elif line.split()[0].lower() == "/oubli":
+            self._ask_forget()
+            return
         elif line.startswith("/"):
             msg = Incoming(self.user_id, "command", line[1:].split()[0].lower())
         elif has_secret(line):
@@ -55,6 +62,27 @@ class ConsoleChat:
                     for label, trigger in row:
                         self.keyboard.append((reply, trigger, label))
                         self.out.write(f"  {len(self.keyboard)}. {label}\n")
+        self.out.flush()
+
+    def _ask_forget(self) -> None:
+        """/oubli, as /aide lists it: confirm before erasing the terminal voter's data."""
+        template = "support/forget_confirm.html"
+        renderer = self.services.renderer
+        self.out.write("\n" + html_to_plain(renderer.text(template)) + "\n")
+        self.keyboard = []
+        for choice in ("forget_yes", "forget_no"):
+            label = renderer.label(template, choice)
+            self.keyboard.append((None, choice, label))
+            self.out.write(f"  {len(self.keyboard)}. {label}\n")
+        self.out.flush()
+
+    async def _forget(self, erase: bool) -> None:
+        if erase:
+            async with self.services.engine.lock(self.user_id):
+                await self.services.store.erase_user(self.user_id)
+        text = self.services.renderer.text("support/forgotten.html", {"erased": erase})
+        self.keyboard = []
+        self.out.write("\n" + html_to_plain(text) + "\n")
         self.out.flush()
 
     async def begin(self) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
@@ -57,13 +57,15 @@ class Contact(_Model):
 
 
 class Calendar(_Model):
-    """Key dates; naive values are local to `timezone`."""
+    """Key dates; naive values are local to `timezone`; None means "not published yet"."""
 
     timezone: str = "Europe/Paris"
-    portal_opens: date | datetime
-    notice_deadline: date | datetime
+    portal_opens: date | datetime | None = None
+    notice_deadline: date | datetime | None = None
     vote_opens: date | datetime
-    vote_closes: datetime
+    vote_closes: datetime | None = None
+    # The last voting day, when it is known before the closing time is.
+    vote_last_day: date | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -78,8 +80,41 @@ class Calendar(_Model):
             raise ValueError("needs a closing time, e.g. 2022-12-08T17:00:00")
         return value
 
-    def at(self, value: date | datetime) -> datetime:
+    @model_validator(mode="after")
+    def _last_day(self) -> Calendar:
+        if self.vote_closes is None and self.vote_last_day is None:
+            raise ValueError("vote_closes (or at least vote_last_day) is required")
+        if (
+            self.vote_closes is not None
+            and self.vote_last_day is not None
+            and self.at(self.vote_closes).astimezone(ZoneInfo(self.timezone)).date()
+            != self.vote_last_day
+        ):
+            raise ValueError("vote_closes must fall on vote_last_day")
+        return self
+
+    @property
+    def closing_day(self) -> date:
+        """The last voting day (from the closing time when it is known)."""
+        if self.vote_closes is not None:
+            return self.at(self.vote_closes).astimezone(ZoneInfo(self.timezone)).date()
+        assert self.vote_last_day is not None
+        return self.vote_last_day
+
+    def closes_at(self) -> datetime:
+        """The closing instant; while the time is unknown, the end of the last voting day."""
+        if self.vote_closes is not None:
+            return self.at(self.vote_closes)
+        return self.at(self.closing_day + timedelta(days=1))
+
+    @overload
+    def at(self, value: date | datetime) -> datetime: ...
+    @overload
+    def at(self, value: None) -> None: ...
+    def at(self, value: date | datetime | None) -> datetime | None:
         """A calendar value as an aware date-time (a bare date means the start of that day)."""
+        if value is None:
+            return None
         if not isinstance(value, datetime):
             value = datetime.combine(value, time(0, 0))
         if value.tzinfo is None:
@@ -94,7 +129,7 @@ class Election(_Model):
     academie: str
     email_domain: str
     webmel_url: str
-    portal_url: str
+    portal_url: str | None = None  # None: not published yet
     roll_ballot: str
     departements: tuple[str, ...]
     numen_prefix: str
@@ -103,20 +138,38 @@ class Election(_Model):
     max_ballots: int
     calendar: Calendar
     directory: tuple[Contact, ...]
+    # Where each fact comes from (fact key → source), shown by `votebot election check`.
+    sources: dict[str, str] = {}
+    # Facts still to check against an official text ("à vérifier").
+    unverified: tuple[str, ...] = ()
+    # A folder of operator templates overriding the built-in ones (relative to the TOML file).
+    texts_dir: str | None = None
 
     @field_validator("webmel_url", "portal_url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith("https://"):
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith("https://") or len(value) <= len("https://") or " " in value:
             raise ValueError("expected an https:// URL")
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Election:
         cal = self.calendar
-        order = [cal.at(cal.portal_opens), cal.at(cal.vote_opens), cal.at(cal.vote_closes)]
-        if order != sorted(order):
-            raise ValueError("calendar: portal_opens ≤ vote_opens ≤ vote_closes is required")
+        named = [
+            ("portal_opens", cal.at(cal.portal_opens)),
+            ("notice_deadline", cal.at(cal.notice_deadline)),
+            ("vote_opens", cal.at(cal.vote_opens)),
+            ("vote_closes", cal.at(cal.vote_closes)),
+        ]
+        known = [v for _, v in named if v is not None]
+        if known != sorted(known):
+            raise ValueError(
+                "calendar: portal_opens ≤ notice_deadline ≤ vote_opens ≤ vote_closes is required"
+            )
+        if cal.at(cal.vote_opens) >= cal.closes_at():
+            raise ValueError("calendar: the vote must open before it closes")
         for c in self.directory:
             if c.departement is not None and c.departement not in self.departements:
                 raise ValueError(f"directory: unknown departement {c.departement}")
@@ -130,13 +183,24 @@ class Election(_Model):
     def phase(self, now: datetime) -> Phase:
         """The phase of the election at `now`."""
         cal = self.calendar
-        if now < cal.at(cal.portal_opens):
+        portal_opens = cal.at(cal.portal_opens)
+        if portal_opens is not None and now < portal_opens:
             return Phase.BEFORE_PORTAL
         if now < cal.at(cal.vote_opens):
             return Phase.ACTIVATION
-        if now < cal.at(cal.vote_closes):
+        if now < cal.closes_at():
             return Phase.VOTING
         return Phase.CLOSED
+
+    @property
+    def year(self) -> int:
+        """The year of the vote (as in "le portail 2026")."""
+        return self.calendar.closing_day.year
+
+    def missing(self) -> list[str]:
+        """The settable facts not published yet, in the order of `FACTS`."""
+        # The last voting day only matters while the closing time is unknown.
+        return [k for k in FACTS if k != "vote_last_day" and fact_value(self, k) is None]
 
     def contact(self, category: Category | str, departement: str | None) -> Contact | None:
         """The address for a category, using the département only where it matters."""
@@ -175,10 +239,103 @@ def load_election(name_or_path: str) -> Election:
     """Load a built-in configuration by name, or a TOML file (which may `extends` one)."""
     data = _read(name_or_path)
     try:
+        election = Election.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(data.get("id", name_or_path)))) from None
+    if election.texts_dir is not None and not Path(election.texts_dir).is_absolute():
+        base = Path(name_or_path).parent if Path(name_or_path).suffix else BUILTIN_DIR
+        election = election.model_copy(update={"texts_dir": str(base / election.texts_dir)})
+    return election
+
+
+# -- facts an operator may set while the bot runs (`/election set`, `votebot election set`) --
+
+# key → (where it sits in the configuration, what it is)
+FACTS: dict[str, tuple[str, str]] = {
+    "portal_url": ("portal_url", "elections portal address (https)"),
+    "webmel_url": ("webmel_url", "academic webmail address (https)"),
+    "portal_opens": ("calendar.portal_opens", "portal opening (date or date-time)"),
+    "notice_deadline": ("calendar.notice_deadline", "last day notices are handed over (date)"),
+    "vote_opens": ("calendar.vote_opens", "vote opening (date or date-time)"),
+    "vote_closes": ("calendar.vote_closes", "vote closing (date-time, Paris time)"),
+    "vote_last_day": ("calendar.vote_last_day", "last voting day (date)"),
+}
+# Facts voters wait for: publishing one of these drafts a broadcast for review.
+AWAITED = ("portal_url", "portal_opens", "notice_deadline", "vote_closes")
+
+
+def fact_value(election: Election, key: str) -> Any:
+    """The current value of a settable fact (None: not published yet)."""
+    path = FACTS[key][0]
+    if path.startswith("calendar."):
+        return getattr(election.calendar, path.removeprefix("calendar."))
+    return getattr(election, path)
+
+
+def parse_fact(key: str, text: str) -> Any:
+    """A typed value for a fact from text ("-" means not published); raises ConfigError."""
+    if key not in FACTS:
+        raise ConfigError(f"unknown fact {key!r} (known: {', '.join(FACTS)})")
+    text = text.strip()
+    if text in ("-", ""):
+        return None
+    if key.endswith("_url"):
+        return text
+    try:
+        if key == "vote_last_day":
+            return date.fromisoformat(text)
+        if "T" in text or " " in text or ":" in text:
+            return datetime.fromisoformat(text.replace(" ", "T"))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"{key}: expected a date (2026-12-03) or a date-time (2026-12-10T17:00)"
+        ) from None
+
+
+def with_facts(election: Election, values: dict[str, Any]) -> Election:
+    """The election with some facts replaced, validated like the TOML; raises ConfigError."""
+    data = election.model_dump()
+    for key, value in values.items():
+        path = FACTS[key][0]
+        if isinstance(value, str) and not key.endswith("_url"):
+            value = parse_fact(key, value)
+        if path.startswith("calendar."):
+            data["calendar"][path.removeprefix("calendar.")] = value
+        else:
+            data[path] = value
+    try:
         return Election.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "configuration"
-        what = "missing: not published yet, supply it" if err["type"] == "missing" else err["msg"]
-        what = str(what).removeprefix("Value error, ")
-        raise ConfigError(f"election {data.get('id', name_or_path)}: {where}: {what}") from None
+        raise ConfigError(_describe(exc, election.id)) from None
+
+
+def format_fact(value: Any) -> str:
+    """A fact as it is typed back (ISO for dates, naive times are Paris), "-" if unknown."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime | date):
+        return value.isoformat(timespec="minutes") if isinstance(value, datetime) else str(value)
+    return str(value)
+
+
+def _describe(exc: ValidationError, name: str) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "configuration"
+    what = str(err["msg"]).removeprefix("Value error, ")
+    return f"election {name}: {where}: {what}"
+
+
+def builtin_names() -> list[str]:
+    """The built-in configurations, by name."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+
+
+def current_builtin(now: datetime) -> str:
+    """The built-in configuration whose vote has not closed at `now` (the latest otherwise)."""
+    elections = [load_election(name) for name in builtin_names()]
+    elections.sort(key=lambda e: e.calendar.closes_at())
+    for e in elections:
+        if now < e.calendar.closes_at():
+            return e.id
+    return elections[-1].id

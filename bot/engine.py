@@ -156,6 +156,8 @@ class Engine:
             turn.replies.append(
                 Reply("common/secret_removed.html", {"deleted": msg.value == "deleted"})
             )
+            if self.flows[turn.flow].step(turn.state).transient:  # not the fallback again
+                self._move(turn, *HOME, "secret", ctx, remember=False)
             turn.replies.append(self._step_reply(turn, ctx))
         else:
             turn.replies.append(Reply("common/unsupported.html", {"what": msg.value}))
@@ -246,7 +248,10 @@ class Engine:
         ctx: Context,
         remember: bool = True,
     ) -> None:
-        if remember and (flow, state) != (turn.flow, turn.state):
+        transient = self.flows.has(turn.flow, turn.state) and (
+            self.flows[turn.flow].step(turn.state).transient
+        )
+        if remember and not transient and (flow, state) != (turn.flow, turn.state):
             history = turn.data.setdefault("history", [])
             history.append(f"{turn.flow}.{turn.state}")
             del history[:-HISTORY_LIMIT]

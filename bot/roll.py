@@ -21,12 +21,12 @@ name at the `roll.ask_name` step does: rate limit, look-up, audit log, results i
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import re
 import time
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -38,8 +38,11 @@ from bot.directory import fold, parse_directory_query
 from bot.election import Category
 from bot.flows import Context
 from bot.flows.directory import CATEGORY, DEPARTEMENT
-from bot.flows.roll import FOUND, SUGGESTION
-from store import RollEntry, Store
+from bot.flows.roll import FOUND, LIMIT
+from bot.localtime import paris
+from store import Store
+
+log = logging.getLogger(__name__)
 
 PARTICLES = frozenset("de du des d le la les l van von der den da di del della dos das".split())  # noqa: SIM905
 _LIGATURES = str.maketrans(  # data: ligatures and letters NFKD does not decompose
@@ -104,30 +107,6 @@ def _same_letters_in_some_order(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return bool({"".join(p) for p in permutations(a)} & {"".join(p) for p in permutations(b)})
 
 
-def one_typo(a: str, b: str) -> bool:
-    """One letter added, missing or wrong, or two neighbours swapped (and only that)."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) < len(b):
-        return a[i:] == b[i + 1 :]
-    if a[i + 1 :] == b[i + 1 :]:
-        return True
-    return a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]
-
-
-def _one_token_typo(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    if len(a) != len(b):
-        return False
-    only_a = list((Counter(a) - Counter(b)).elements())
-    only_b = list((Counter(b) - Counter(a)).elements())
-    return len(only_a) == len(only_b) == 1 and one_typo(only_a[0], only_b[0])
-
-
 # -- extracting a name from a question -----------------------------------------------------
 
 _FILLER = frozenset(
@@ -182,48 +161,23 @@ def extract_name(text: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Person:
-    """What an answer may say about one name: never more than one person's details."""
-
-    name: str
-    ballots: tuple[str, ...]
-    homonyms: bool  # several people bear this name: the ballots may be theirs
-    category: str | None = None
-    departement: str | None = None
-    establishment: str | None = None
-
-    @classmethod
-    def of(cls, entries: list[RollEntry]) -> Person:
-        """The person (or homonyms) behind the entries sharing one name key."""
-        first = entries[0]
-        ballots = tuple(dict.fromkeys(e.ballot for e in entries))
-        places = {(e.category, e.departement, e.establishment) for e in entries}
-        homonyms = len(ballots) < len(entries) or len(places) > 1
-        return cls(
-            name=f"{first.surname} {first.first_name}",
-            ballots=ballots,
-            homonyms=homonyms,
-            category=None if homonyms else first.category,
-            departement=None if homonyms else first.departement,
-            establishment=None if homonyms else first.establishment,
-        )
-
-    def for_chat(self) -> dict[str, Any]:
-        """The JSON-ready part a voter may see: name, ballots, whether there are homonyms."""
-        return {"name": self.name, "ballots": list(self.ballots), "homonyms": self.homonyms}
-
-
-@dataclass(frozen=True)
 class Answer:
-    """The result of one look-up."""
+    """The result of one look-up: found or not, and on which ballots (CLI and audit only).
 
-    status: str  # found, not_found, near_miss, need_first_name, unavailable
-    person: Person | None = None
-    suggestion: Person | None = None
+    A voter is only told whether the name typed is on the roll, and for the ballot the guide
+    names (`Election.roll_ballot`); never someone's other ballots, establishment or
+    département, and never another name (no "did you mean").
+    """
+
+    status: str  # found, not_found, need_first_name, unavailable
+    ballots: tuple[str, ...] = ()
 
 
 async def find(store: Store, name: str) -> Answer:
-    """Look a name up in the roll in service (the one matching used by chat and CLI)."""
+    """Look a name up in the roll in service: an exact match of the normalised name only.
+
+    Normalised for case, accents, ligatures, particles and word order, never for misspelling.
+    """
     query = NameKey.of(name)
     if len(query.core) < 2 or len(query.tokens) > MAX_TOKENS:
         return Answer("need_first_name")
@@ -238,22 +192,38 @@ async def find(store: Store, name: str) -> Answer:
             )
         ]
     if entries:
-        return Answer("found", Person.of(entries))
-    neighbours = await store.roll_near(query.key, query.rkey)
-    near = {key for key in neighbours if _one_token_typo(query.core, tuple(key.split()))}
-    if len(near) == 1:
-        return Answer("near_miss", suggestion=Person.of(await store.roll_by_key(near.pop())))
-    if not neighbours and await store.roll_active() is None:
+        return Answer("found", tuple(dict.fromkeys(e.ballot for e in entries)))
+    if await store.roll_active() is None:
         return Answer("unavailable")
     return Answer("not_found")
 
 
-class RollLookup:
-    """The chat side of the roll: rate limit, look-up, audit log, results for templates."""
+def on_ballot(answer: Answer, roll_ballot: str) -> bool:
+    """Whether a found name is on the roll of the ballot the guide names."""
+    return any(fold(b) == fold(roll_ballot) for b in answer.ballots)
 
-    def __init__(self, store: Store, per_hour: int) -> None:
+
+class RollLookup:
+    """The chat side of the roll: rate limits, look-up, audit log, the result for templates.
+
+    What the voter typed is never put in the conversation data, and no reply repeats it.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        per_hour: int,
+        per_day: int = 2000,
+        roll_ballot: Callable[[], str] = lambda: "",
+        alert_after: int = 3,
+    ) -> None:
         self.store = store
         self.per_hour = per_hour
+        self.per_day = per_day  # every voter together
+        self.roll_ballot = roll_ballot  # the ballot the guide names (configuration)
+        self.alert_after = alert_after  # refusals in a day before support is told
+        # Set by a front end with a staff channel: (user id, refusals today) → tell support.
+        self.alert: Callable[[int, int], Awaitable[None]] | None = None
 
     async def __call__(self, text: str, ctx: Context) -> str | None:
         """Text handler `roll_lookup`: the trigger naming the step to show."""
@@ -261,27 +231,45 @@ class RollLookup:
         rest = text.replace(name, " ") if name else text
         parsed = parse_directory_query(rest) or (None, None)
         ctx.data[CATEGORY], ctx.data[DEPARTEMENT] = parsed
-        ctx.data["roll_query"] = name[:80]
-        ctx.data.pop(FOUND, None)
-        ctx.data.pop(SUGGESTION, None)
+        for key in (FOUND, LIMIT):
+            ctx.data.pop(key, None)
         if len(NameKey.of(name).core) < 2:
             return "need_first_name"
         user_id = ctx.user_id if ctx.user_id is not None else 0
-        recent = await self.store.roll_lookups_since(user_id, ctx.now - timedelta(hours=1))
-        if len(recent) >= self.per_hour:
-            wait = recent[-self.per_hour] + timedelta(hours=1) - ctx.now
-            ctx.data["roll_limit"] = self.per_hour
-            ctx.data["roll_wait_minutes"] = max(1, math.ceil(wait.total_seconds() / 60))
-            return "rate_limited"
+        refused = await self._refusal(user_id, ctx)
+        if refused is not None:
+            return refused
         answer = await find(self.store, name)
         if answer.status == "unavailable":
             return "unavailable"
         await self.store.roll_log_lookup(user_id, ctx.now, answer.status == "found")
-        if answer.person is not None:
-            ctx.data[FOUND] = answer.person.for_chat()
-        if answer.suggestion is not None:
-            ctx.data[SUGGESTION] = answer.suggestion.for_chat()
+        if answer.status == "found":
+            ballot = self.roll_ballot()
+            ctx.data[FOUND] = {"ballot": ballot if on_ballot(answer, ballot) else None}
         return answer.status
+
+    async def _refusal(self, user_id: int, ctx: Context) -> str | None:
+        """ "rate_limited" (and why, in ctx.data) when a limit is reached, else None."""
+        recent = await self.store.roll_lookups_since(user_id, ctx.now - timedelta(hours=1))
+        if len(recent) >= self.per_hour:
+            wait = recent[-self.per_hour] + timedelta(hours=1) - ctx.now
+            minutes = max(1, math.ceil(wait.total_seconds() / 60))
+            ctx.data[LIMIT] = {"kind": "user", "limit": self.per_hour, "wait": minutes}
+        elif await self.store.roll_lookups_count(ctx.now - timedelta(days=1)) >= self.per_day:
+            ctx.data[LIMIT] = {"kind": "global", "limit": self.per_day, "wait": 0}
+        else:
+            return None
+        refusals = await self.store.roll_log_refusal(user_id, ctx.now, ctx.now - timedelta(days=1))
+        if ctx.data[LIMIT]["kind"] == "user" and refusals == self.alert_after:
+            ctx.data[LIMIT]["alert"] = True
+            log.warning(
+                "roll: user %s keeps hitting the look-up limit (%s refusals today)",
+                user_id,
+                refusals,
+            )
+            if self.alert is not None:
+                await self.alert(user_id, refusals)
+        return "rate_limited"
 
     async def entry(self, text: str, ctx: Context) -> str | None:
         """For the intent router: "roll.<state>" for a question naming someone, else None."""
@@ -550,7 +538,7 @@ def format_stats(stats: Any) -> str:
         return "no roll in service (import one with: votebot roll import FILE)"
     lines = [
         f"roll in service: generation {gen.id}, from {gen.source}, "
-        f"imported {gen.completed_at:%Y-%m-%d %H:%M}",
+        f"imported {paris(gen.completed_at):%Y-%m-%d %H:%M} (Paris time)",
         f"entries: {stats.entries}  people (distinct names): {stats.people}  "
         f"rejected at import: {gen.rejected}",
     ]
@@ -562,31 +550,21 @@ def format_stats(stats: Any) -> str:
         lines.append(f"{title}:")
         lines += [f"  {value or '(none)'}: {n}" for value, n in counts.items()]
     lines.append(f"look-ups in the last 24 h: {stats.lookups} ({stats.lookups_found} found)")
+    if stats.refused:
+        who = ", ".join(f"{user} ({n})" for user, n in stats.refused)
+        lines.append(f"refused by the limits in the last 24 h (user id, times): {who}")
     return "\n".join(lines)
 
 
-def format_answer(answer: Answer) -> str:
-    """`votebot roll find` output: the matching entry, or "not found"."""
+def format_answer(answer: Answer, roll_ballot: str) -> str:
+    """`votebot roll find` output: found or not, for the guide's ballot; no suggestion."""
     if answer.status == "need_first_name":
         return "give a surname and a first name (no partial or surname-only search)"
     if answer.status == "unavailable":
         return "no roll in service"
-    if answer.person is not None:
-        p = answer.person
-        details = ", ".join(
-            f"{k}: {v}"
-            for k, v in (
-                ("category", p.category),
-                ("departement", p.departement),
-                ("establishment", p.establishment),
-            )
-            if v
+    if answer.status == "found":
+        where = (
+            f"on the roll of {roll_ballot}" if on_ballot(answer, roll_ballot) else "on the roll"
         )
-        lines = [f"found: {p.name}" + (f" ({details})" if details else "")]
-        lines += [f"  ballot: {b}" for b in p.ballots]
-        if p.homonyms:
-            lines.append("  (several people bear this name)")
-        return "\n".join(lines)
-    if answer.suggestion is not None:
-        return f"not found (did you mean {answer.suggestion.name}?)"
+        return f"found: {where}"
     return "not found"

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 
 from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
-from bot.engine import Engine
+from bot.engine import Engine, TextHandler
+from bot.facts import Change, draft_broadcast, effective, set_fact
 from bot.flows import default_flows, start_step
 from bot.roll import RollLookup
 from bot.routing import Router
 from bot.settings import PARIS, Settings
 from bot.texts import Renderer
 from store import Store, open_store
+
+
+def texts_dir(settings: Settings, election: Election) -> str | Path | None:
+    """The operator's template folder: `VOTEBOT_TEXTS_DIR`, else the configuration's."""
+    return settings.texts_dir or election.texts_dir
 
 
 def make_clock(settings: Settings) -> Callable[[], datetime]:
@@ -35,6 +42,40 @@ class Services:
     engine: Engine
     renderer: Renderer
     roll: RollLookup | None = None  # roll look-ups; `roll.entry` for the intent router
+    base_election: Election | None = None  # the configuration, before operators' facts
+    # Called with the new election when facts change (e.g. the broadcast worker's variables).
+    election_listeners: list[Callable[[Election], None]] = field(default_factory=list)
+
+    def apply_election(self, election: Election) -> None:
+        """Put an election with new facts in force for the next message (no restart)."""
+        self.election = election
+        self.engine.election = election
+        self.renderer.election = election
+        for listener in self.election_listeners:
+            listener(election)
+
+    async def set_fact(self, key: str, text: str, by: int | None) -> Change:
+        """Set one election fact now; a fact voters waited for gets a broadcast drafted."""
+        now = self.engine.clock()
+        change = await set_fact(self.store, self.election, key, text, by, now)
+        self.apply_election(change.election)
+        if change.published:
+            draft = self.renderer.text(f"reminders/published_{key}.html")
+            drafted = await draft_broadcast(self.store, key, draft, now)
+            change = replace(change, drafted=drafted)
+        return change
+
+    async def refresh_live(self) -> None:
+        """Re-read what operators may change from elsewhere: election facts, reminders on."""
+        base = self.base_election or self.election
+        election = await effective(self.store, base)
+        if election != self.election:
+            self.apply_election(election)
+        self.renderer.reminders_on = frozenset(
+            b.plan_key
+            for b in await self.store.planned_reminders()
+            if b.state == "scheduled" and b.plan_key
+        )
 
     @classmethod
     async def open(cls, settings: Settings, election: Election) -> Services:
@@ -43,8 +84,16 @@ class Services:
         store = await open_store(settings.db)
         await store.directory_seed(Directory.from_election(election).entries)
         directory = Directory(tuple(await store.directory_list()))
-        roll = RollLookup(store, settings.roll_lookups_per_hour)
-        text_handlers = {"roll_lookup": roll, "directory_query": directory_text}
+        roll = RollLookup(
+            store,
+            settings.roll_lookups_per_hour,
+            settings.roll_lookups_per_day,
+            roll_ballot=lambda: services.election.roll_ballot,
+        )
+        text_handlers: dict[str, TextHandler] = {
+            "roll_lookup": roll,
+            "directory_query": directory_text,
+        }
         flows = default_flows()
         router = Router(flows, roll_entry=roll.entry, directory_entry=directory_entry)
         features = frozenset({"support"} if settings.support_chat else ())
@@ -65,8 +114,10 @@ class Services:
                 "rappels": "reminders.settings",
             }
         )
-        renderer = Renderer(election, clock, directory)
-        return cls(settings, election, store, engine, renderer, roll)
+        renderer = Renderer(election, clock, directory, texts_dir(settings, election))
+        services = cls(settings, election, store, engine, renderer, roll, base_election=election)
+        await services.refresh_live()
+        return services
 
     async def refresh_directory(self) -> None:
         """Re-read the directory from the store (after `votebot directory import`)."""

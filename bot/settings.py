@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
     db: str = Field("votebot.sqlite3", alias="VOTEBOT_DB")  # SQLite file or postgresql:// URL
-    election: str = Field("creteil-2022", alias="VOTEBOT_ELECTION")
+    # None: the built-in configuration whose vote has not closed yet (bot.election).
+    election: str | None = Field(None, alias="VOTEBOT_ELECTION")
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="VOTEBOT_ADMINS")
     now: datetime | None = Field(None, alias="VOTEBOT_NOW")
     log_level: str = Field("INFO", alias="VOTEBOT_LOG_LEVEL")
@@ -39,10 +40,25 @@ class Settings(BaseSettings):
     support_alert_minutes: int = Field(15, ge=0, alias="VOTEBOT_SUPPORT_ALERT_MINUTES")
     retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
     roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
+    roll_lookups_per_day: int = Field(2000, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_DAY")
     broadcast_rate: float = Field(25.0, alias="VOTEBOT_BROADCAST_RATE", gt=0, le=30)
+    # A folder of operator templates overriding the built-in ones (beats the configuration's).
+    texts_dir: Path | None = Field(None, alias="VOTEBOT_TEXTS_DIR")
     webhook_secret: SecretStr | None = Field(None, alias="VOTEBOT_WEBHOOK_SECRET")
     webhook_listen: str = Field("127.0.0.1", alias="VOTEBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(8443, alias="VOTEBOT_WEBHOOK_PORT", ge=1, le=65535)
+
+    @field_validator("election", "texts_dir", "now", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in (None, "") else value
+
+    @field_validator("texts_dir")
+    @classmethod
+    def _texts_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("expected a folder of templates")
+        return value
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.engine import Incoming, Outcome
 from bot.flows import Reply
+from bot.flows.roll import RESULTS as ROLL_RESULTS
 from bot.redact import redact
 from bot.services import Services
 from bot.stats import (  # re-exported: the figures moved to bot/stats.py
@@ -43,6 +44,9 @@ def scrub(text: str) -> str:
     return redact(text)[0]
 
 
+ROLL_PLACEHOLDER = "[name looked up in the roll]"
+
+
 def misunderstood(replies: Iterable[Reply]) -> bool:
     """Whether the bot answered "I did not understand"."""
     return any(r.template in NOT_UNDERSTOOD for r in replies)
@@ -60,7 +64,9 @@ async def record_turn(
     now = services.engine.clock()
     lines = []
     if msg.kind == "text":
-        text = scrub(msg.value)
+        # A name looked up in the electoral roll is personal data: not kept for support.
+        looked_up = any(r.flow == "roll" and r.state in ROLL_RESULTS for r in outcome.replies)
+        text = ROLL_PLACEHOLDER if looked_up else scrub(msg.value)
         lines.append(TranscriptLine(msg.user_id, now, "in", text, misunderstood(outcome.replies)))
     if texts is None:
         texts = [services.renderer.render(reply).text for reply in outcome.replies]

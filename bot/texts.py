@@ -7,11 +7,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
     Environment,
+    FileSystemLoader,
     PackageLoader,
     StrictUndefined,
     TemplateNotFound,
@@ -21,6 +25,7 @@ from jinja2 import (
 from bot.directory import Directory
 from bot.election import Election
 from bot.flows import Reply
+from bot.localtime import paris
 
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -33,10 +38,17 @@ class Rendered:
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
-def build_environment() -> Environment:
-    """The Jinja environment: autoescaped HTML, undefined names are errors."""
+def build_environment(texts_dir: str | Path | None = None) -> Environment:
+    """The Jinja environment: autoescaped HTML, undefined names are errors.
+
+    With `texts_dir`, an operator's template of the same name replaces the built-in one.
+    """
+    builtin = PackageLoader("bot", "templates")
+    loader: BaseLoader = builtin
+    if texts_dir is not None:
+        loader = ChoiceLoader([FileSystemLoader(str(texts_dir)), builtin])
     env = Environment(
-        loader=PackageLoader("bot", "templates"),
+        loader=loader,
         autoescape=select_autoescape(["html"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -49,27 +61,23 @@ def build_environment() -> Environment:
     return env
 
 
-def _as_local(value: date | datetime, tz: Any) -> date | datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None and tz is not None:
-        return value.astimezone(tz)
-    return value
-
-
 def _date_fr(value: date | datetime, fmt: str = "EEEE d MMMM y") -> str:
+    value = paris(value)
     if isinstance(value, datetime):
         value = value.date()
     return format_date(value, fmt, locale="fr_FR")
 
 
 def _time_fr(value: datetime) -> str:
-    return format_time(value, "H'h'mm", locale="fr_FR")
+    return format_time(paris(value), "H'h'mm", locale="fr_FR")
 
 
 DATETIME_FR = "EEEE d MMMM y 'à' HH:mm"  # data: a CLDR date pattern
 
 
 def _datetime_fr(value: datetime, fmt: str = DATETIME_FR) -> str:
-    return format_datetime(value, fmt, locale="fr_FR")
+    # Babel would print an aware value in UTC: every time shown is Paris time.
+    return format_datetime(paris(value), fmt, locale="fr_FR")
 
 
 def tidy(text: str) -> str:
@@ -86,16 +94,20 @@ class Renderer:
         election: Election,
         clock: Callable[[], datetime],
         directory: Directory | None = None,
+        texts_dir: str | Path | None = None,
     ) -> None:
-        self.env = build_environment()
+        self.env = build_environment(texts_dir)
         self.election = election
         self.clock = clock
         # The contact directory snapshot (from the store; the configuration's by default).
         self.directory = directory or Directory.from_election(election)
+        # Plan keys of the calendar reminders switched on: templates promise only these.
+        self.reminders_on: frozenset[str] = frozenset()
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
         cal = self.election.calendar
+        # A fact not published yet is None: templates say so (macros in common/_macros.html).
         return {
             "election": self.election,
             "now": now,
@@ -104,8 +116,10 @@ class Renderer:
             "notice_deadline": cal.at(cal.notice_deadline),
             "vote_opens": cal.at(cal.vote_opens),
             "vote_closes": cal.at(cal.vote_closes),
+            "closing_day": cal.closing_day,
             "vote_opens_has_time": isinstance(cal.vote_opens, datetime),
             "directory": self.directory,
+            "reminders_on": self.reminders_on,
         }
 
     def text(self, template: str, context: Mapping[str, Any] | None = None) -> str:

@@ -9,6 +9,7 @@ from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQuer
 from store.conversations import ConversationQueries
 from store.db import Database, is_postgres_url
 from store.directory import DirectoryEntry, DirectoryQueries
+from store.election import ElectionQueries, ElectionSetting
 from store.helpdesk import HelpdeskQueries
 from store.leases import LeaseQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
@@ -25,6 +26,7 @@ __all__ = [
     "BroadcastCounts",
     "Conversation",
     "DirectoryEntry",
+    "ElectionSetting",
     "ProcessedUpdate",
     "Recipient",
     "RollEntry",
@@ -50,6 +52,7 @@ class SqlStore(
     SupportQueries,
     HelpdeskQueries,
     BroadcastQueries,
+    ElectionQueries,
     LeaseQueries,
 ):
     """The store: one query mixin per table group, on one database (SQLite or PostgreSQL)."""

@@ -56,6 +56,7 @@ class RollStats:
     by_departement: dict[str, int]
     lookups: int
     lookups_found: int
+    refused: tuple[tuple[int, int], ...] = ()  # (user id, refusals) by the rate limits
 
 
 # (key, loose, rkey, surname, first_name, ballot, category, departement, establishment)
@@ -221,7 +222,13 @@ class RollQueries:
             return {r["v"]: r["n"] for r in rows}
 
         looked = await self.db.fetchone(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(found), 0) AS f FROM roll_lookups WHERE at >= ?",
+            "SELECT COUNT(*) AS n, COALESCE(SUM(found), 0) AS f FROM roll_lookups "
+            "WHERE at >= ? AND refused = 0",
+            (to_db(since),),
+        )
+        refused = await self.db.fetchall(
+            "SELECT user_id, COUNT(*) AS n FROM roll_lookups WHERE at >= ? AND refused = 1 "
+            "GROUP BY user_id ORDER BY n DESC, user_id LIMIT 20",
             (to_db(since),),
         )
         return RollStats(
@@ -233,6 +240,7 @@ class RollQueries:
             by_departement=await grouped("departement"),
             lookups=looked["n"] if looked else 0,
             lookups_found=int(looked["f"]) if looked else 0,  # SUM: a decimal on PostgreSQL
+            refused=tuple((r["user_id"], r["n"]) for r in refused),
         )
 
     # -- audit and rate limit --------------------------------------------------------------
@@ -245,9 +253,30 @@ class RollQueries:
         )
 
     async def roll_lookups_since(self, user_id: int, since: datetime) -> list[datetime]:
-        """When a user looked someone up since `since`, oldest first."""
+        """When a user looked someone up since `since`, oldest first (refusals not counted)."""
         rows = await self.db.fetchall(
-            "SELECT at FROM roll_lookups WHERE user_id = ? AND at >= ? ORDER BY at",
+            "SELECT at FROM roll_lookups WHERE user_id = ? AND at >= ? AND refused = 0 "
+            "ORDER BY at",
             (user_id, to_db(since)),
         )
         return [from_db(r["at"]) for r in rows]
+
+    async def roll_lookups_count(self, since: datetime) -> int:
+        """Look-ups by every user since `since` (the global daily cap; refusals not counted)."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM roll_lookups WHERE at >= ? AND refused = 0",
+            (to_db(since),),
+        )
+        return int(row["n"]) if row else 0
+
+    async def roll_log_refusal(self, user_id: int, now: datetime, since: datetime) -> int:
+        """Record a refused look-up; returns the user's refusals since `since`, this one too."""
+        await self.db.execute(
+            "INSERT INTO roll_lookups (user_id, at, found, refused) VALUES (?, ?, 0, 1)",
+            (user_id, to_db(now)),
+        )
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM roll_lookups WHERE user_id = ? AND at >= ? AND refused = 1",
+            (user_id, to_db(since)),
+        )
+        return int(row["n"]) if row else 0

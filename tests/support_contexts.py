@@ -166,4 +166,5 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
     ],
     "support/forget_confirm.html": [{}],
     "support/forgotten.html": [{"erased": True}, {"erased": False}],
+    "support/roll_alert.html": [{"user_id": 1001, "refusals": 3}],
 }

@@ -85,7 +85,7 @@ async def test_rappels_turns_reminders_on_and_off(chat: Chat, services: Services
     await chat.press("Recevoir")
     assert (await services.store.get_user(chat.user_id)).reminders is True
     await chat.say("/rappels")
-    assert "Vous recevez actuellement" in chat.texts()[-1]
+    assert "Vous avez accepté les rappels" in chat.texts()[-1]
     await chat.press("Ne plus")
     assert (await services.store.get_user(chat.user_id)).reminders is False
     assert "Par quelle étape commençons-nous" in chat.texts()[-1]  # the menu comes with it

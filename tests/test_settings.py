@@ -15,7 +15,7 @@ def test_defaults_without_environment() -> None:
     assert s.token is None
     assert s.telegram_api_base_url == "https://api.telegram.org"
     assert s.db_path == Path("votebot.sqlite3")
-    assert s.election == "creteil-2022"
+    assert s.election is None  # the built-in election whose vote has not closed
     assert s.admins == frozenset() and s.now is None
 
 
@@ -70,15 +70,30 @@ def test_cli_exits_with_one_line_naming_the_variable(tmp_path: Path) -> None:
     assert "very-secret" not in proc.stderr + proc.stdout
 
 
-def test_cli_refuses_creteil_2026_naming_the_missing_value(tmp_path: Path) -> None:
-    env = {**os.environ, "VOTEBOT_ELECTION": "creteil-2026"}
+def test_fresh_start_on_30_november_2026_speaks_of_the_2026_vote(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOTEBOT_", "TELEGRAM_"))}
+    env["VOTEBOT_NOW"] = "2026-11-30T10:00"
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         env=env,
         cwd=tmp_path,
+        input="/menu\n2\n",
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert proc.returncode == 2 and "portal_url" in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert "du jeudi 3 décembre 2026 au jeudi 10 décembre 2026" in proc.stdout
+    assert "2022" not in proc.stdout
+    assert "Le lien du portail élections 2026 n'est pas encore publié" in proc.stdout
+
+
+def test_the_example_env_file_starts_as_is(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        (Path(__file__).parents[1] / ".env.example").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    s = load_settings(env_file)
+    assert s.election is None and s.now is None and s.texts_dir is None

@@ -390,3 +390,39 @@ async def test_a_lease_has_one_holder_until_it_expires_or_is_released(store: Sql
     assert await store.release_lease("broadcast", "b")
     assert await store.lease_holder("broadcast", NOW) is None
     assert await store.take_lease("broadcast", "a", NOW + timedelta(seconds=16), ttl)
+
+
+async def test_roll_refusals_are_kept_apart_and_the_global_count_skips_them(
+    store: SqlStore,
+) -> None:
+    await store.roll_log_lookup(BIG, NOW, True)
+    await store.roll_log_lookup(2, NOW, False)
+    since = NOW - timedelta(days=1)
+    assert await store.roll_log_refusal(BIG, NOW, since) == 1
+    assert await store.roll_log_refusal(BIG, NOW, since) == 2
+    assert await store.roll_lookups_count(since) == 2
+    assert await store.roll_lookups_since(BIG, since) == [NOW]
+    stats = await store.roll_stats(since)
+    assert stats.lookups == 2 and stats.refused == ((BIG, 2),)
+
+
+# -- election facts ------------------------------------------------------------------------
+
+
+async def test_election_facts_keep_every_change_and_the_latest_wins(store: SqlStore) -> None:
+    await store.election_set("creteil-2026", "portal_url", "https://a.fr/", BIG, NOW)
+    later = NOW + timedelta(minutes=1)
+    await store.election_set("creteil-2026", "portal_url", "https://b.fr/", None, later)
+    await store.election_set("creteil-2026", "vote_closes", None, 7, later)
+    await store.election_set("other", "portal_url", "https://c.fr/", 7, later)
+    history = await store.election_history("creteil-2026")
+    assert [(s.key, s.value, s.set_by) for s in history] == [
+        ("portal_url", "https://a.fr/", BIG),
+        ("portal_url", "https://b.fr/", None),
+        ("vote_closes", None, 7),
+    ]
+    assert history[0].set_at == NOW
+    assert await store.election_current("creteil-2026") == {
+        "portal_url": "https://b.fr/",
+        "vote_closes": None,
+    }

@@ -12,6 +12,7 @@ from bot.election import load_election
 from bot.flows import Reply, default_flows
 from bot.settings import PARIS
 from bot.texts import Renderer, html_to_plain
+from store import ElectionSetting
 from tests.broadcast_contexts import BROADCAST_CONTEXTS
 from tests.support_contexts import SUPPORT_CONTEXTS
 
@@ -43,6 +44,24 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for c in (True, False)
     ],
     "admin/role_usage.html": [{"roles": ("broadcaster", "support")}],
+    "admin/election.html": [
+        {"rows": [("portal_url", "-"), ("vote_opens", "2026-12-03")], "check": []},
+        {"rows": [], "check": [("portal_url", "missing"), ("electorate", "unverified")]},
+    ],
+    "admin/election_set.html": [
+        {"key": "portal_url", "before": "-", "after": "https://x.fr/", "drafted": "published_x"},
+        {"key": "portal_url", "before": "https://x.fr/", "after": "-", "drafted": None},
+    ],
+    "admin/election_refused.html": [{"key": "portal_url", "error": "expected https"}],
+    "admin/election_usage.html": [{"keys": ["portal_url", "vote_closes"]}],
+    "admin/election_history.html": [
+        {"rows": []},
+        {"rows": [ElectionSetting("portal_url", None, 42, PHASE_MOMENTS["voting"])]},
+    ],
+    **{
+        f"reminders/published_{key}.html": [{}]
+        for key in ("portal_url", "portal_opens", "notice_deadline", "vote_closes")
+    },
     **SUPPORT_CONTEXTS,
 }
 OTHER_CONTEXTS.update(BROADCAST_CONTEXTS)
@@ -99,6 +118,28 @@ def test_every_step_renders_with_labels_in_every_phase(moment: datetime) -> None
     for template, contexts in OTHER_CONTEXTS.items():
         for ctx in contexts:
             assert len(renderer.text(template, ctx)) <= MAX_MESSAGE
+
+
+UNPUBLISHED_MOMENTS = {
+    "activation": datetime(2026, 11, 30, 10, 0, tzinfo=PARIS),
+    "voting": datetime(2026, 12, 4, 10, 0, tzinfo=PARIS),
+    "last_day": datetime(2026, 12, 10, 10, 0, tzinfo=PARIS),
+    "closed": datetime(2026, 12, 11, 9, 0, tzinfo=PARIS),
+}
+
+
+@pytest.mark.parametrize(
+    "moment", list(UNPUBLISHED_MOMENTS.values()), ids=list(UNPUBLISHED_MOMENTS)
+)
+def test_every_step_renders_while_2026_facts_are_not_published(moment: datetime) -> None:
+    renderer = Renderer(load_election("creteil-2026"), lambda: moment)
+    for reply in _step_replies():
+        rendered = renderer.render(reply)
+        assert rendered.text.strip(), reply.template
+        assert "None" not in rendered.text, reply.template
+    for template, contexts in OTHER_CONTEXTS.items():
+        for ctx in contexts:
+            assert "None" not in renderer.text(template, ctx), template
 
 
 def test_user_input_is_escaped() -> None:

@@ -31,8 +31,7 @@ def check_when(at: datetime, now: datetime, election: Election) -> str | None:
     """Why a send time cannot be used (`past`, `after_close`), or None when it can."""
     if at <= now:
         return "past"
-    cal = election.calendar
-    if at >= cal.at(cal.vote_closes):
+    if at >= election.calendar.closes_at():
         return "after_close"
     return None
 

@@ -31,19 +31,26 @@ def default_plan(election: Election) -> list[PlannedReminder]:
         return datetime.combine(day, dtime(hour, minute), tzinfo=tz)
 
     opens = cal.at(cal.vote_opens).astimezone(tz)
-    closes = cal.at(cal.vote_closes).astimezone(tz)
-    notice = cal.at(cal.notice_deadline).astimezone(tz)
+    closes = cal.closes_at().astimezone(tz)
     not_voted = Audience(not_done="voted")
-    plan = [
-        PlannedReminder("portal_opens", at(cal.portal_opens, 10), Audience(not_done="account")),
-        PlannedReminder(
-            "notice_week", at(notice - timedelta(days=7), 10), Audience(not_done="vote_code")
-        ),
+    plan = []
+    # A date not published yet has no reminder until an operator sets it (bot.election).
+    if cal.portal_opens is not None:
+        plan.append(
+            PlannedReminder("portal_opens", at(cal.portal_opens, 10), Audience(not_done="account"))
+        )
+    if cal.notice_deadline is not None:
+        notice = cal.at(cal.notice_deadline).astimezone(tz)
+        week_before = at(notice - timedelta(days=7), 10)
+        plan.append(PlannedReminder("notice_week", week_before, Audience(not_done="vote_code")))
+    plan += [
         PlannedReminder("eve", at(opens - timedelta(days=1), 18), not_voted),
-        PlannedReminder("opening", at(opens, 9), not_voted),
-        PlannedReminder("last_morning", at(closes, 8, 30), not_voted),
-        PlannedReminder("last_afternoon", at(closes, 14), not_voted),
+        # The opening reminder never goes before the configured opening time.
+        PlannedReminder("opening", max(at(opens, 9), opens), not_voted),
+        PlannedReminder("last_morning", at(cal.closing_day, 8, 30), not_voted),
     ]
+    if cal.vote_closes is not None:
+        plan.append(PlannedReminder("last_afternoon", at(cal.closing_day, 14), not_voted))
     # The early-afternoon reminder must come before closing time, whatever it is.
     last = closes - timedelta(hours=3)
     return [

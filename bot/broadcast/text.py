@@ -142,9 +142,8 @@ class Variables:
 
     def days_left(self, at: datetime) -> int:
         """Whole days from the day of `at` (Paris) to the closing day; 0 on the last day."""
-        cal = self.election.calendar
-        closes = cal.at(cal.vote_closes).astimezone(self.election.tz)
-        return max(0, (closes.date() - at.astimezone(self.election.tz).date()).days)
+        closing_day = self.election.calendar.closing_day
+        return max(0, (closing_day - at.astimezone(self.election.tz).date()).days)
 
     def fill(self, text: str, first_name: str, at: datetime) -> str:
         """The text as this voter sees it when it is sent at `at`, opt-out line included."""

@@ -38,6 +38,8 @@ class Step:
     effect: str | None = None  # a front-end effect requested on arrival (e.g. "handoff")
     show: Mapping[str, Condition] = field(default_factory=dict)  # trigger → shown only if true
     columns: int = 1  # buttons per row (short labels only)
+    # A screen of the router's own (fallback, "did you mean"): "Retour" never lands on it.
+    transient: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ FLOW = Flow(
         Step("offer", buttons=("yes", "no"), goto={"no": "menu.main"}),
         Step("requested", effect="handoff"),
         # No staff group in this deployment: say so, and where else to turn.
-        Step("unavailable", buttons=("menu_back",), goto={"menu_back": "menu.main"}),
+        Step("unavailable"),
     ),
     transitions=(
         Transition("yes", "offer", "requested", conditions=(SUPPORT,)),

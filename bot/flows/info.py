@@ -47,12 +47,19 @@ FLOW = Flow(
         Step("greeting", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
         Step("thanks", buttons=()),
         Step("out_of_scope", buttons=()),
-        Step("fallback", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
+        Step(
+            "fallback",
+            buttons=tuple(PROCEDURES),
+            goto=PROCEDURES,
+            show=PROCEDURES_SHOW,
+            transient=True,
+        ),
         Step(
             "did_you_mean",
             buttons=tuple(INTENT_STEPS),
             goto=INTENT_STEPS,
             show={intent: _suggested(intent) for intent in INTENT_STEPS},
+            transient=True,
         ),
     ),
 )

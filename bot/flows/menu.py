@@ -29,6 +29,6 @@ FLOW = Flow(
     steps=(
         Step("welcome", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
         Step("main", buttons=tuple(PROCEDURES), goto=PROCEDURES, show=PROCEDURES_SHOW),
-        Step("lost", buttons=(*LOST, "menu_back"), goto={**LOST, "menu_back": "menu.main"}),
+        Step("lost", buttons=tuple(LOST), goto=LOST),
     ),
 )

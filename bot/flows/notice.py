@@ -1,6 +1,7 @@
 """Guide step 4: the notice de vote and its vote code, from the school secretariat."""
 
 from bot.flows.base import Flow, Step, Transition, mark
+from bot.flows.conditions import phase_in
 
 FLOW = Flow(
     name="notice",
@@ -10,7 +11,12 @@ FLOW = Flow(
         Step("where", buttons=("got_it", "replacement", "aesh", "not_received")),
         Step("replacement", buttons=("got_it", "not_received")),
         Step("aesh", buttons=("got_it", "not_received")),
-        Step("missing", buttons=("lost_code", "got_it"), goto={"lost_code": "lost_code"}),
+        Step(
+            "missing",
+            buttons=("lost_code", "got_it"),
+            goto={"lost_code": "lost_code"},
+            show={"lost_code": phase_in("before_portal", "activation", "voting")},
+        ),
         Step("got_it", buttons=("next",), goto={"next": "vote"}, enter=(mark("vote_code"),)),
     ),
     transitions=(

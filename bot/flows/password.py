@@ -4,7 +4,9 @@ from bot.flows.base import Action, Context, Flow, Step, Transition
 from bot.flows.conditions import PASSWORD_RULES, all_password_rules_ticked
 
 
-def _toggle(rule: str) -> Action:
+def toggle(rule: str) -> Action:
+    """An action ticking or unticking one password rule."""
+
     def action(ctx: Context) -> None:
         ticked = ctx.data.setdefault("password_rules", [])
         if rule in ticked:
@@ -16,7 +18,8 @@ def _toggle(rule: str) -> Action:
     return action
 
 
-def _reset(ctx: Context) -> None:
+def reset(ctx: Context) -> None:
+    """Forget the ticked rules."""
     ctx.data.pop("password_rules", None)
 
 
@@ -26,13 +29,12 @@ FLOW = Flow(
     initial="rules",
     steps=(
         Step("rules", buttons=(*PASSWORD_RULES, "confirm")),
-        Step("missing", buttons=("again",)),
-        Step("chosen", buttons=("next",), goto={"next": "secret"}, enter=(_reset,)),
+        Step("missing"),  # "Retour" goes back to the checklist
+        Step("chosen", buttons=("next",), goto={"next": "secret"}, enter=(reset,)),
     ),
     transitions=(
-        *(Transition(r, "rules", "rules", after=(_toggle(r),)) for r in PASSWORD_RULES),
+        *(Transition(r, "rules", "rules", after=(toggle(r),)) for r in PASSWORD_RULES),
         Transition("confirm", "rules", "chosen", conditions=(all_password_rules_ticked,)),
         Transition("confirm", "rules", "missing"),
-        Transition("again", "missing", "rules"),
     ),
 )

@@ -1,13 +1,17 @@
 """Guide step 2: open the elections portal, identifier, captcha, validation e-mail."""
 
 from bot.flows.base import Flow, Step, Transition
+from bot.flows.conditions import phase_in
+
+# The portal serves account creation until the vote closes, and not before it opens.
+OPEN = phase_in("activation", "voting")
 
 FLOW = Flow(
     name="portal",
     final=("validated",),
     initial="open_portal",
     steps=(
-        Step("open_portal", buttons=("opened",)),
+        Step("open_portal", buttons=("opened",), show={"opened": OPEN}),
         Step("identifier", buttons=("typed", "no_address"), goto={"no_address": "webmel"}),
         Step("captcha", buttons=("typed", "unreadable")),
         Step("captcha_help", buttons=("typed",)),
@@ -20,7 +24,7 @@ FLOW = Flow(
         Step("validated", buttons=("next",), goto={"next": "password"}),
     ),
     transitions=(
-        Transition("opened", "open_portal", "identifier"),
+        Transition("opened", "open_portal", "identifier", conditions=(OPEN,)),
         Transition("typed", "identifier", "captcha"),
         Transition("typed", "captcha", "validation_email"),
         Transition("unreadable", "captcha", "captcha_help"),

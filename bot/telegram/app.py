@@ -114,6 +114,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(NAV_COMMANDS, h.on_command))
     # Staff commands: role-checked; refused users get the unknown-command answer.
     app.add_handler(CommandHandler("role", admin.on_role))
+    app.add_handler(CommandHandler("election", admin.on_election))
     app.add_handler(CommandHandler("diffusion", broadcast.on_compose))
     app.add_handler(CommandHandler("diffusions", diffusions.on_list))
     app.add_handler(CallbackQueryHandler(diffusions.on_button, pattern=diffusions.PATTERN))
@@ -141,6 +142,10 @@ def register(app: Application) -> None:
             interval=directory_jobs.REFRESH_SECONDS,
             first=directory_jobs.REFRESH_SECONDS,
             name="directory",
+        )
+        # Election facts may be set by `votebot election set` while the bot runs.
+        app.job_queue.run_repeating(
+            admin.refresh_live, interval=admin.REFRESH_SECONDS, first=1, name="election"
         )
 
 
@@ -184,6 +189,9 @@ def build_application(
         )
         worker.lease = Lease(services.store, "broadcast", BROADCAST_LEASE_SECONDS)
         app.bot_data["broadcaster"] = worker
+        services.election_listeners.append(admin.election_changed(worker))
+        if services.roll is not None:
+            services.roll.alert = admin.roll_alert(app.bot, services)
         worker.start()
 
     async def post_shutdown(app: Application) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.auth import ADMIN
-from bot.broadcast import ensure_plan
+from bot.broadcast import default_plan, ensure_plan
+from bot.election import Election
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
@@ -65,7 +67,39 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = services.engine.clock()
     if reminder is not None and _switchable(reminder) and reminder.send_at > now:
         await services.store.enable_reminder(key, reminder.state != "scheduled")
+        await services.refresh_live()  # voters' screens promise only the reminders switched on
     await query.answer()
     text, markup = await _screen(services)
     if query.message is not None:
         await query.message.edit_text(text, reply_markup=markup)
+
+
+async def follow_facts(services: Services, old: Election) -> int:
+    """After an election fact changed: re-time and re-word the calendar reminders nobody edited.
+
+    A reminder keeps an admin's own text or time; only what still equals the plan derived from
+    the old facts follows the new ones. Reminders a new date makes possible are added
+    (switched off). Returns how many reminders changed.
+    """
+    before = copy.copy(services.renderer)
+    before.election = old
+    old_plan = {p.key: p for p in default_plan(old)}
+    new_plan = {p.key: p for p in default_plan(services.election)}
+    changed = 0
+    for b in await services.store.planned_reminders():
+        key = b.plan_key
+        if key not in old_plan or key not in new_plan or b.state not in ("planned", "scheduled"):
+            continue
+        template = f"reminders/plan_{key}.html"
+        text = services.renderer.text(template)
+        new_text = text if b.text == before.text(template) and b.text != text else None
+        at = new_plan[key].send_at
+        new_at = at if b.send_at == old_plan[key].send_at and b.send_at != at else None
+        if (new_text or new_at) and await services.store.edit_reminder(
+            key, text=new_text, send_at=new_at
+        ):
+            changed += 1
+    await ensure_plan(
+        services.store, services.renderer, services.election, services.engine.clock()
+    )
+    return changed
