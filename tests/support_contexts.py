@@ -114,6 +114,7 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
                 {**_FLOW, "flow": "human", "drop_step": None, "drop_count": 0},
             ],
             "here": [("webmel", f"step_{i}", 100 - i) for i in range(20)],
+            "labels": {f"webmel.step_{i}": _SUMMARY["step_label"] for i in range(5)},
             "handoffs": HandoffCounts(3, 40, ()),
             "median": "2 h 05 min",
             "agents": [

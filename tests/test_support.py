@@ -263,7 +263,7 @@ async def test_stats_match_a_seeded_store_with_a_phone_sized_chart(
         "webmel : 5 → 1 (20 %)" in text
         and "abandon surtout à <code>has_address</code> (2)" in text
     )
-    assert "<code>webmel.enter_numen</code> : 2" in text
+    assert "Mon adresse académique ›" in text and "webmel.enter_numen" not in text
     assert "1 ouvertes, 2 fermées, fermées en 20 min (médiane)" in text
     (photo,) = [c for c in api.calls if c.method == "sendPhoto"]
     assert photo.params["chat_id"] == STAFF and "Entonnoir" in photo.params["caption"]

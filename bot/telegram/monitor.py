@@ -27,6 +27,10 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None
     stats = await support.collect_stats(services)
     figures = support.stats_context(stats)
+    figures["labels"] = {  # where voters are now: step labels, not codes
+        f"{flow}.{state}": support.step_label(services, flow, state)
+        for flow, state, _ in stats.here[:5]
+    }
     await message.reply_text(services.renderer.text("support/stats.html", figures))
     if stats.agents:
         await message.reply_text(services.renderer.text("support/agents.html", figures))
