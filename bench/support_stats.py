@@ -75,10 +75,11 @@ async def main(n: int) -> None:
             stats = await collect_stats(services)
             t_stats = time.perf_counter() - t
             t = time.perf_counter()
-            png = funnel_chart(stats)
+            labels = {k: k for k in ("title", "legend")}
+            png = funnel_chart(stats, labels)
             t_chart_first = time.perf_counter() - t
             t = time.perf_counter()
-            png = funnel_chart(stats)
+            png = funnel_chart(stats, labels)
             t_chart = time.perf_counter() - t
             t = time.perf_counter()
             stuck = await services.store.stuck_voters(

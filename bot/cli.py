@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -72,9 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     text.add_argument("--text", help="Telegram HTML; {prenom}, {jours_restants}, {date_cloture}")
     text.add_argument("--text-file", help="file holding the text (UTF-8)")
     broadcast.add_argument(
-        "--audience", default="all", help="all | category=X | departement=NN | progress=STEP"
+        "--audience",
+        default="all",
+        help="all, or criteria joined by commas: category=X,departement=NN,not_done=STEP "
+        "(not_done=voted: voters who have not voted yet)",
     )
-    broadcast.add_argument("--at", help="ISO date-time (Europe/Paris if no offset); default now")
+    broadcast.add_argument(
+        "--at",
+        help="ISO date-time (Europe/Paris if no offset), in the future and before the vote "
+        "closes; default now",
+    )
     election_cmd.add_parser(sub)
     db = sub.add_parser("db", help="copy a SQLite database to PostgreSQL (db copy FILE URL)")
     db.add_argument("action", choices=["copy"])
@@ -219,6 +227,13 @@ async def _cmd_stats(services, args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["flow", "step", "reached", "here_now"])
         writer.writerows(stats.funnel)
+        # The /stats chart's figures: the guide funnel (flow "guide"), then each agent.
+        writer.writerows(("guide", name, value, "") for name, value in stats.guide)
+        writer.writerow(["agent", "handled", "first_response_s", "resolution_s", "up", "down"])
+        for a in stats.agents:
+            first = int(a.first_response.total_seconds()) if a.first_response else ""
+            solved = int(a.resolution.total_seconds()) if a.resolution else ""
+            writer.writerow([a.name, a.handled, first, solved, a.up, a.down])
         return 0
     print(f"{stats.voters} voters")
     print(f"{'flow':<12} {'step':<20} {'reached':>8} {'here now':>9}")
@@ -229,9 +244,17 @@ async def _cmd_stats(services, args: argparse.Namespace) -> int:
     for f in stats.flows:
         drop = f", most left at {f.drop_step} ({f.drop_count})" if f.drop_step else ""
         print(f"{f.flow}: {f.started} started, {f.completed} completed ({f.rate} %){drop}")
+    print("guide: " + ", ".join(f"{name} {value}" for name, value in stats.guide))
     h = stats.handoffs
     median = format_duration(stats.median_close) or "-"
     print(f"handoffs: {h.open} open, {h.closed} closed, median time to close {median}")
+    for a in stats.agents:
+        first = format_duration(a.first_response) or "-"
+        solved = format_duration(a.resolution) or "-"
+        print(
+            f"agent {a.name}: {a.handled} handled, first response {first}, "
+            f"resolved {solved} (medians), up {a.up}, down {a.down}"
+        )
     return 0
 
 
@@ -295,6 +318,20 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _when_problem(at: datetime, now: datetime, election: Election) -> str | None:
+    """A send time refused (in the past, after the vote closes), said for an operator."""
+    from bot.broadcast import check_when
+
+    reason = check_when(at, now, election)
+    if reason == "past":
+        return f"{at.isoformat(timespec='minutes')} is in the past"
+    if reason == "after_close":
+        closes = election.calendar.at(election.calendar.vote_closes).astimezone(election.tz)
+        when = at.isoformat(timespec="minutes")
+        return f"{when} is after the vote closes ({closes:%Y-%m-%d %H:%M})"
+    return None
+
+
 def _read_text(args: argparse.Namespace) -> str | None:
     if args.text_file:
         with open(args.text_file, encoding="utf-8") as fh:
@@ -341,6 +378,8 @@ async def _cmd_broadcast(services, args: argparse.Namespace) -> int:
     at = parse_when(args.at, services.election) if args.at else now
     if at is None:
         return _fail(f"broadcast: --at: not a date-time: {args.at!r}")
+    if args.at and (reason := _when_problem(at, now, services.election)):
+        return _fail(f"broadcast: --at: {reason}")
     broadcast_id = await store.create_broadcast(text, audience, at, now)
     print(broadcast_id)
     return 0
@@ -376,6 +415,8 @@ async def _cmd_reminders(services, args: argparse.Namespace) -> int:
         at = parse_when(args.at, services.election) if args.at else None
         if args.at and at is None:
             return _fail(f"reminders: --at: not a date-time: {args.at!r}")
+        if at is not None and (reason := _when_problem(at, now, services.election)):
+            return _fail(f"reminders: --at: {reason}")
         changed = await store.edit_reminder(keys[0], text, audience, at)
         print(f"edit {keys[0]}: {'done' if changed else 'unchanged (already started?)'}")
         return 0
@@ -423,7 +464,18 @@ async def _cmd_election(services, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `votebot` and `python -m bot`."""
+    """Entry point of `votebot` and `python -m bot`; a closed pipe (`| head`) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away: stop writing, and let the interpreter's final flush go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "diagram":
         return _cmd_diagram(args)

@@ -72,7 +72,7 @@ async def draft_broadcast(store: Store, key: str, text: str, now: datetime) -> s
     It waits, switched off, for a person to review it and switch it on (/calendrier).
     """
     plan_key = f"{DRAFT_PREFIX}{key}"
-    audience = Audience("progress", "voted")
+    audience = Audience(not_done="voted")
     if not await store.plan_reminder(plan_key, text, audience, now + DRAFT_DELAY, now):
         await store.edit_reminder(plan_key, text=text, send_at=now + DRAFT_DELAY)
     return plan_key

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     support_chat: int | None = Field(None, alias="VOTEBOT_SUPPORT_CHAT")
     support_sign_name: bool = Field(False, alias="VOTEBOT_SUPPORT_SIGN_NAME")
     stuck_hours: int = Field(48, ge=1, alias="VOTEBOT_STUCK_HOURS")
+    support_alert_minutes: int = Field(15, ge=0, alias="VOTEBOT_SUPPORT_ALERT_MINUTES")
     retention_days: int = Field(30, ge=1, alias="VOTEBOT_RETENTION_DAYS")
     roll_lookups_per_hour: int = Field(20, ge=1, alias="VOTEBOT_ROLL_LOOKUPS_PER_HOUR")
     handoffs_per_hour: int = Field(3, ge=1, alias="VOTEBOT_HANDOFFS_PER_HOUR")

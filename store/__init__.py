@@ -12,6 +12,7 @@ from store.db import Database, is_postgres_url
 from store.directory import DirectoryEntry, DirectoryQueries
 from store.election import ElectionQueries, ElectionSetting
 from store.feedback import FeedbackQueries, IntentFeedback
+from store.helpdesk import HelpdeskQueries
 from store.leases import LeaseQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
@@ -53,6 +54,7 @@ class SqlStore(
     RollQueries,
     BanQueries,
     SupportQueries,
+    HelpdeskQueries,
     BroadcastQueries,
     ElectionQueries,
     FeedbackQueries,

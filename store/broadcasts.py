@@ -4,57 +4,76 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from store.db import Database, Row
 from store.progress import ITEMS
 from store.times import from_db, to_db
 
-AUDIENCE_KINDS = ("all", "category", "departement", "progress")
+AUDIENCE_KEYS = ("category", "departement", "not_done")
+LEGACY_KEYS = {"progress": "not_done"}  # rows written before criteria could combine
 # Recipient states; `sending` means "the HTTP call may be in flight" (see README).
 RECIPIENT_STATES = ("pending", "sending", "sent", "blocked", "failed")
 
 
 @dataclass(frozen=True)
 class Audience:
-    """Who a broadcast targets among opted-in, active voters.
+    """Who a broadcast targets among opted-in, active voters: criteria combined with AND.
 
-    `progress=STEP` means the voters who have NOT done STEP yet (e.g. `progress=voted`).
+    `not_done=STEP` means the voters who have NOT done STEP yet (e.g. `not_done=voted`); a
+    later step implies every earlier one, so "J'ai voté" also counts as account and vote code.
     """
 
-    kind: str = "all"
-    value: str | None = None
+    category: str | None = None
+    departement: str | None = None
+    not_done: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Audience:
-        """`all`, `category=X`, `departement=NN` or `progress=STEP`; ValueError otherwise."""
-        kind, sep, value = text.strip().partition("=")
-        if kind == "all" and not sep:
-            return cls()
-        if kind not in AUDIENCE_KINDS or kind == "all" or not value:
-            raise ValueError(f"bad audience {text!r} (all|category=X|departement=NN|progress=S)")
-        if kind == "progress" and value not in ITEMS:
-            raise ValueError(f"bad progress step {value!r} (steps: {', '.join(ITEMS)})")
-        return cls(kind, value)
+        """`all` or `key=value` joined by commas (category, departement, not_done)."""
+        values: dict[str, str] = {}
+        for part in text.split(","):
+            key, sep, value = part.strip().partition("=")
+            key, value = key.strip(), value.strip()
+            if key == "all" and not sep:
+                continue
+            key = LEGACY_KEYS.get(key, key)
+            if key not in AUDIENCE_KEYS or not value or key in values:
+                raise ValueError(
+                    f"bad audience {text!r} (all, or category=X,departement=NN,not_done=STEP)"
+                )
+            if key == "not_done" and value not in ITEMS:
+                raise ValueError(f"bad step {value!r} (steps: {', '.join(ITEMS)})")
+            values[key] = value
+        return cls(**values)
+
+    @property
+    def criteria(self) -> list[tuple[str, str]]:
+        """The criteria set, as (key, value) in a fixed order."""
+        return [(k, v) for k in AUDIENCE_KEYS if (v := getattr(self, k)) is not None]
 
     def __str__(self) -> str:
-        return "all" if self.kind == "all" else f"{self.kind}={self.value}"
+        return ",".join(f"{k}={v}" for k, v in self.criteria) or "all"
 
     def where(self) -> tuple[str, tuple[Any, ...]]:
-        """The SQL filter on `users u` (fixed text per kind, the value as a parameter)."""
-        base = "u.reminders = 1 AND u.active = 1"
-        if self.kind == "category":
-            return f"{base} AND u.category = ?", (self.value,)
-        if self.kind == "departement":
-            return f"{base} AND u.departement = ?", (self.value,)
-        if self.kind == "progress":
-            return (
-                f"{base} AND NOT EXISTS (SELECT 1 FROM progress p "
-                "WHERE p.user_id = u.user_id AND p.item = ?)",
-                (self.value,),
+        """The SQL filter on `users u` (fixed text per criterion, values as parameters)."""
+        sql, params = ["u.reminders = 1 AND u.active = 1"], []
+        if self.category is not None:
+            sql.append("u.category = ?")
+            params.append(self.category)
+        if self.departement is not None:
+            sql.append("u.departement = ?")
+            params.append(self.departement)
+        if self.not_done is not None:
+            later = ITEMS[ITEMS.index(self.not_done) :]  # done later implies done
+            marks = ", ".join("?" * len(later))
+            sql.append(
+                "NOT EXISTS (SELECT 1 FROM progress p "
+                f"WHERE p.user_id = u.user_id AND p.item IN ({marks}))"
             )
-        return base, ()
+            params.extend(later)
+        return " AND ".join(sql), tuple(params)
 
 
 @dataclass(frozen=True)
@@ -157,12 +176,37 @@ class BroadcastQueries:
         row = await self.db.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
         return _broadcast(row) if row else None
 
-    async def list_broadcasts(self, limit: int = 20) -> list[Broadcast]:
+    async def list_broadcasts(self, limit: int = 20, offset: int = 0) -> list[Broadcast]:
         """The newest broadcasts (planned reminders included), newest first."""
         rows = await self.db.fetchall(
-            "SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)
+            "SELECT * FROM broadcasts ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
         )
         return [_broadcast(r) for r in rows]
+
+    async def count_broadcasts(self) -> int:
+        """How many broadcasts exist (planned reminders included)."""
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM broadcasts")
+        return int(row["n"]) if row else 0
+
+    async def broadcast_followup(self, broadcast_id: int, within: timedelta) -> tuple[int, int]:
+        """Among those it reached: (opted out since it started, voted within `within` of it)."""
+        b = await self.get_broadcast(broadcast_id)
+        if b is None or b.started_at is None:
+            return 0, 0
+        start, end = to_db(b.started_at), to_db(b.started_at + within)
+        row = await self.db.fetchone(
+            "SELECT "
+            "(SELECT COUNT(DISTINCT e.user_id) FROM transition_events e "
+            " JOIN broadcast_recipients r ON r.user_id = e.user_id AND r.broadcast_id = ? "
+            " WHERE r.state = 'sent' AND e.flow = 'reminders' AND e.dest = 'off' "
+            " AND e.at >= ?) AS optouts, "
+            "(SELECT COUNT(*) FROM progress p "
+            " JOIN broadcast_recipients r ON r.user_id = p.user_id AND r.broadcast_id = ? "
+            " WHERE r.state = 'sent' AND p.item = 'voted' AND p.done_at >= ? "
+            " AND p.done_at < ?) AS voted",
+            (broadcast_id, start, broadcast_id, start, end),
+        )
+        return (int(row["optouts"]), int(row["voted"])) if row else (0, 0)
 
     async def cancel_broadcast(self, broadcast_id: int, now: datetime) -> bool:
         """Stop a broadcast not finished yet; recipients not reached stay pending."""
@@ -328,13 +372,22 @@ class BroadcastQueries:
             return cursor.rowcount == 1
 
     async def enable_reminder(self, key: str, enabled: bool) -> bool:
-        """Schedule (or un-schedule) a calendar reminder that has not started."""
-        source, dest = ("planned", "scheduled") if enabled else ("scheduled", "planned")
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE broadcasts SET state = ? WHERE plan_key = ? AND state = ?",
-                (dest, key, source),
+        """Schedule (or un-schedule) a calendar reminder that has not started.
+
+        A reminder cancelled before it started can be scheduled again.
+        """
+        if enabled:
+            sql = (
+                "UPDATE broadcasts SET state = 'scheduled', finished_at = NULL WHERE plan_key = ? "
+                "AND (state = 'planned' OR (state = 'cancelled' AND started_at IS NULL))"
             )
+        else:
+            sql = (
+                "UPDATE broadcasts SET state = 'planned' "
+                "WHERE plan_key = ? AND state = 'scheduled'"
+            )
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(sql, (key,))
             return cursor.rowcount == 1
 
     # -- composer drafts -------------------------------------------------------------------

@@ -20,6 +20,9 @@ class Handoff:
     opened_at: datetime
     opened_by: int | None
     closed_at: datetime | None
+    agent_id: int | None = None  # the staff member who claimed it
+    agent_name: str | None = None
+    waiting_since: datetime | None = None  # oldest voter message not answered yet
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ def _handoff(row: Row) -> Handoff:
         opened_at=from_db(row["opened_at"]),
         opened_by=row["opened_by"],
         closed_at=from_db(row["closed_at"]) if row["closed_at"] else None,
+        agent_id=row["agent_id"],
+        agent_name=row["agent_name"],
+        waiting_since=from_db(row["waiting_since"]) if row["waiting_since"] else None,
     )
 
 

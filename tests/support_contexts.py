@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.settings import PARIS
+from bot.stats import AgentStats
+from store.helpdesk import QueueEntry
 from store.progress import ITEMS
 from store.support import HandoffCounts, StuckVoter, TranscriptLine
 
@@ -27,8 +29,17 @@ _SUMMARY: dict[str, Any] = {
     "lines": _LINES,
     "handoff": True,
     "known": True,
+    "step_label": "🔑 2. Créer mon espace électeur › Le captcha : tapez les 4 chiffres affichés",
+    "stuck_at": "🔑 2. Créer mon espace électeur › Le captcha ne s'affiche pas bien ?",
+    "agent_name": "Dominique",
+    "active": True,
+    "last_seen": _AT,
 }
 _FLOW = {"flow": "webmel", "started": 120, "completed": 80, "rate": 67}
+_QUEUE = [
+    QueueEntry(7, 1001, "Camille", 55, None, _AT, _AT, True),
+    QueueEntry(8, 1002, "", 56, "Dominique", None, _AT, False),
+]
 _STUCK = [StuckVoter(1000 + i, "Camille", "webmel", "enter_numen", _AT, i) for i in range(0, 12)]
 
 SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
@@ -37,7 +48,43 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "support/card.html": [
         {**_SUMMARY, "opened_by": None, "lines": _LINES[:5]},
         {**_SUMMARY, "opened_by": 42, "lines": [], "category": None, "departement": None},
+        {
+            **_SUMMARY,
+            "opened_by": None,
+            "agent_name": None,
+            "active": False,
+            "stuck_at": None,
+            "lines": _LINES[:5],
+        },
     ],
+    "support/claim.html": [{}],
+    "support/claimed.html": [{"agent": "Dominique"}],
+    "support/claimed_voter.html": [{"agent": "Dominique"}],
+    "support/taken.html": [{"agent": "Dominique"}],
+    "support/unreachable.html": [{}],
+    "support/noted.html": [{"empty": e} for e in (True, False)],
+    "support/released.html": [{"released": r} for r in (True, False)],
+    "support/canned_usage.html": [{"keys": ["captcha", "code", "mail"]}],
+    "support/canned_sent.html": [{"key": "captcha"}],
+    "support/queue.html": [
+        {"rows": []},
+        {
+            "rows": [
+                {"entry": _QUEUE[i % 2], "waits": "12 min" if i < 4 else "", "open_for": "1 h"}
+                for i in range(8)
+            ]
+        },
+    ],
+    "support/staff_help.html": [{"alert_minutes": m} for m in (0, 15)],
+    "support/commands.html": [{}],
+    "support/alert.html": [
+        {"first_name": "Camille", "user_id": 1001, "waits": "16 min", "agent": a}
+        for a in (None, "Dominique")
+    ],
+    "support/satisfaction.html": [{}],
+    "support/rated.html": [{"rated": r, "up": u} for r in (True, False) for u in (True, False)],
+    "support/commented.html": [{}],
+    "support/held.html": [{"texts": ["allo ?", "<b>vite</b>", _LONG]}],
     "support/from_voter.html": [{"text": "<i>Bonjour</i>"}],
     "support/from_staff.html": [
         {"text": "Bonjour, essayez ceci.", "name": ""},
@@ -51,7 +98,13 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "support/slow_down.html": [{}],
     "support/opened.html": [
         {"ok": ok, "reason": reason, "user_id": 1001}
-        for ok, reason in ((True, None), (False, "no_chat"), (False, "banned"), (False, "x"))
+        for ok, reason in (
+            (True, None),
+            (False, "no_chat"),
+            (False, "banned"),
+            (False, "unreachable"),
+            (False, "x"),
+        )
     ],
     "support/stats.html": [
         {
@@ -61,8 +114,17 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
                 {**_FLOW, "flow": "human", "drop_step": None, "drop_count": 0},
             ],
             "here": [("webmel", f"step_{i}", 100 - i) for i in range(20)],
+            "labels": {f"webmel.step_{i}": _SUMMARY["step_label"] for i in range(5)},
             "handoffs": HandoffCounts(3, 40, ()),
             "median": "2 h 05 min",
+            "agents": [
+                {
+                    "agent": AgentStats(f"Agent{i}", 12, None, None, 9, 1),
+                    "first": "4 min",
+                    "resolution": "1 h 02 min",
+                }
+                for i in range(8)
+            ],
         },
         {
             "voters": 0,
@@ -70,17 +132,38 @@ SUPPORT_CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "here": [],
             "handoffs": HandoffCounts(0, 0, ()),
             "median": "",
+            "agents": [],
         },
     ],
     "support/stats_caption.html": [{}],
+    "support/agents.html": [
+        {"agents": []},
+        {
+            "agents": [
+                {
+                    "agent": AgentStats(f"Marie-Christine{i}", 12, None, None, 9, 1),
+                    "first": "4 min",
+                    "resolution": "1 h 02 min",
+                }
+                for i in range(12)
+            ]
+        },
+    ],
     "support/stuck.html": [
-        {"voters": _STUCK[:6], "hours": 48, "missed_min": 3},
-        {"voters": [], "hours": 48, "missed_min": 3},
+        {
+            "voters": _STUCK[:6],
+            "labels": {v.user_id: _SUMMARY["step_label"] for v in _STUCK},
+            "total": 12,
+            "hours": 48,
+            "missed_min": 3,
+        },
+        {"voters": [], "labels": {}, "total": 0, "hours": 48, "missed_min": 3},
     ],
     "support/voter.html": [
         _SUMMARY,
         {**_SUMMARY, "lines": [], "done": [], "handoff": False},
         {"known": False, "user_id": "abc"},
+        {"known": False, "user_id": "Cam", "query": "Cam", "matches": [(1, "Camille"), (2, "")]},
     ],
     "support/forget_confirm.html": [{}],
     "support/forgotten.html": [{"erased": True}, {"erased": False}],

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.broadcast import Broadcaster, Variables, check_text, default_plan, parse_when
+from bot.broadcast import Variables, check_text, default_plan, parse_when
 from bot.election import Election
 from bot.services import Services
 from bot.settings import load_settings
+from bot.telegram.delivery import Broadcaster
 from store import Audience, Conversation, StepCommit
 from tests.conftest import ACTIVATION_NOW, Chat
 from tests.fakes.botapi import FakeBotAPI
@@ -145,9 +146,10 @@ async def test_audiences_select_opted_in_active_voters_who_still_need_it(
     assert await chosen("all") == {1, 2, 3}
     assert await chosen("category=aesh") == {1, 2}
     assert await chosen("departement=93") == {1, 3}
-    assert await chosen("progress=voted") == {1, 3}  # "J'ai voté" stops vote reminders
-    assert await chosen("progress=account") == {1, 2}
-    assert await store.count_audience(Audience.parse("progress=voted")) == 2
+    assert await chosen("not_done=voted") == {1, 3}  # "J'ai voté" stops vote reminders
+    assert await chosen("not_done=account") == {1}  # voted implies an activated account
+    assert await store.count_audience(Audience.parse("not_done=voted")) == 2
+    assert await chosen("category=aesh,departement=93,not_done=voted") == {1}
 
 
 def test_the_calendar_plan_targets_only_voters_it_still_concerns(election: Election) -> None:
@@ -160,9 +162,9 @@ def test_the_calendar_plan_targets_only_voters_it_still_concerns(election: Elect
         "last_morning",
         "last_afternoon",
     ]
-    assert str(plan["portal_opens"].audience) == "progress=account"
-    assert str(plan["notice_week"].audience) == "progress=vote_code"
-    assert all(str(plan[k].audience) == "progress=voted" for k in list(plan)[2:])
+    assert str(plan["portal_opens"].audience) == "not_done=account"
+    assert str(plan["notice_week"].audience) == "not_done=vote_code"
+    assert all(str(plan[k].audience) == "not_done=voted" for k in list(plan)[2:])
     closes = election.calendar.at(election.calendar.vote_closes)
     assert plan["last_afternoon"].send_at < closes
     assert plan["last_morning"].send_at.date() == closes.date()
@@ -186,8 +188,11 @@ def test_the_calendar_plan_targets_only_voters_it_still_concerns(election: Elect
         ("1 < 2", "bare_symbol"),
         ("A & B", "bare_symbol"),
         ("&nbsp;", "bad_entity"),
-        ("x" * 4096, None),
-        ("x" * 4090 + "{prenom}", "too_long"),
+        ("x" * 4016, None),  # room is kept for the opt-out line
+        ("x" * 4017, "too_long"),
+        ("x" * 4000 + "{prenom}", "too_long"),
+        ("Il reste {jours_restants} jours", "days_unit"),
+        ("Il reste {jours_restants} pour voter", None),
     ],
 )
 def test_broadcast_text_is_checked_before_sending(text: str, reason: str | None) -> None:
@@ -214,16 +219,19 @@ async def test_a_broadcaster_composes_previews_and_sends(
     staff = Chat(app, api, user_id=BROADCASTER)
     await staff.say("/diffusion")
     assert "Nouvelle diffusion" in staff.texts()[-1]
-    await staff.say("<b>Bonjour {prenom}</b>, il reste {jours_restants} jours <div>")
+    await staff.say("<b>Bonjour {prenom}</b>, il reste {jours_restants} <div>")
     assert "n'est pas acceptée" in staff.texts()[-1]
     await staff.say("<b>Bonjour {prenom}</b>, vote jusqu'au {date_cloture}")
-    await staff.press("Par catégorie")
+    await staff.press("Catégorie")
     await staff.press("AESH")
+    assert "Destinataires à ce jour : <b>2</b>" in staff.texts()[-1]
+    await staff.press("Continuer")
     await staff.say("hier")
     assert "pas compris" in staff.texts()[-1]
     await staff.press("Maintenant")
     preview, summary = staff.texts()[-2:]
     assert preview.startswith("<b>Bonjour Camille</b>, vote jusqu'au jeudi 8 décembre à 17h00")
+    assert "/rappels" in preview  # the opt-out line
     assert "<b>2</b>" in summary
     await staff.press("Confirmer")
     assert "Diffusion n°1 lancée" in staff.texts()[-1]
@@ -231,7 +239,7 @@ async def test_a_broadcaster_composes_previews_and_sends(
 
     await worker(services, app).run_until_idle()
     got = received(api)
-    assert got[1] == ["<b>Bonjour V1</b>, vote jusqu'au jeudi 8 décembre à 17h00"]
+    assert got[1][0].startswith("<b>Bonjour V1</b>, vote jusqu'au jeudi 8 décembre à 17h00")
     assert 2 in got and 3 not in got
     report = staff.texts()[-1]
     assert "terminée" in report and "Remis : <b>2</b>" in report
@@ -239,7 +247,7 @@ async def test_a_broadcaster_composes_previews_and_sends(
     await staff.say("/diffusions")
     assert "n°1" in staff.texts()[-1]
     await staff.press("n°1")
-    assert "Envoyés : 2" in staff.texts()[-1]
+    assert "Remis : 2" in staff.texts()[-1]
 
 
 async def test_a_broadcaster_can_schedule_then_cancel(
@@ -248,7 +256,7 @@ async def test_a_broadcaster_can_schedule_then_cancel(
     staff = Chat(app, api, user_id=ADMIN)
     await staff.say("/diffusion")
     await staff.say("Rappel")
-    await staff.press("Tous")
+    await staff.press("Continuer")
     await staff.say("20/11/2022 18:00")
     assert "dimanche 20 novembre 2022 à 18:00" in staff.texts()[-1]
     await staff.press("Confirmer")
@@ -281,7 +289,7 @@ async def test_a_scheduled_broadcast_fires_after_a_restart(
     restarted = await Services.open(later, election)  # a new process on the same file
     try:
         await worker(restarted, app).run_until_idle()
-        assert received(api) == {1: ["Bonjour Ana"]}
+        assert received(api)[1][0].startswith("Bonjour Ana\n\n")
         assert (await restarted.store.get_broadcast(bid)).state == "done"
     finally:
         await restarted.close()
@@ -365,7 +373,7 @@ async def test_server_errors_are_retried_with_backoff_then_given_up(
     await worker(services, app, max_attempts=3).run_until_idle()
     counts = await services.store.broadcast_counts(bid)
     assert (counts.sent, counts.failed) == (1, 1)
-    assert received(api) == {1: ["x"]}
+    assert list(received(api)) == [1]
 
 
 async def test_a_graceful_stop_leaves_nothing_in_flight_and_a_restart_resumes(
@@ -389,11 +397,14 @@ async def test_a_graceful_stop_leaves_nothing_in_flight_and_a_restart_resumes(
 def test_composer_labels_are_short(services: Services) -> None:
     from bot.broadcast import audience_choices
 
-    triggers = [(t, None) for t in ("aud_all", "aud_category", "aud_departement", "now", "ok")]
-    for kind in ("category", "departement", "progress"):
+    triggers = [(t, None) for t in ("aud_ok", "now", "ok", "test", "halt")]
+    triggers += [("aud", k) for k in ("category", "departement", "not_done")]
+    for kind in ("category", "departement", "not_done"):
+        triggers.append((kind, "*"))
         triggers += [(kind, v) for v in audience_choices(services.election, kind)]
     for trigger, value in triggers:
-        label = services.renderer.label("broadcast/_buttons.html", trigger, {"value": value})
+        ctx = {"value": value, "count": 12345}
+        label = services.renderer.label("broadcast/_buttons.html", trigger, ctx)
         assert label and len(label) <= 48, label
 
 

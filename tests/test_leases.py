@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.broadcast import Broadcaster, Variables
+from bot.broadcast import Variables
 from bot.election import Election
 from bot.leases import Lease, utc_now
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import support as support_jobs
+from bot.telegram import privacy as support_jobs
+from bot.telegram.delivery import Broadcaster
 from store import Audience, Conversation, StepCommit, open_store
 from store.support import TranscriptLine
 from tests.conftest import ACTIVATION_NOW, make_settings

@@ -13,7 +13,8 @@ from bot.flows import Reply, default_flows
 from bot.flows.info import INTENT_STEPS
 from bot.settings import PARIS
 from bot.texts import Renderer, html_to_plain
-from store import Audience, Broadcast, BroadcastCounts, ElectionSetting
+from store import ElectionSetting
+from tests.broadcast_contexts import BROADCAST_CONTEXTS
 from tests.support_contexts import SUPPORT_CONTEXTS
 
 TEMPLATES = Path(__file__).parents[1] / "bot" / "templates"
@@ -73,86 +74,7 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"ok": False, "user_id": 0},
     ],
 }
-_BROADCAST = Broadcast(
-    id=12,
-    text="<b>Bonjour {prenom}</b> & bienvenue " * 20,
-    audience=Audience("progress", "voted"),
-    send_at=datetime(2022, 12, 1, 9, 0, tzinfo=PARIS),
-    state="sending",
-    plan_key="opening",
-    created_by=None,
-    created_at=datetime(2022, 11, 1, 9, 0, tzinfo=PARIS),
-    started_at=datetime(2022, 12, 1, 9, 0, tzinfo=PARIS),
-    finished_at=None,
-    report_chat=None,
-    report_message=None,
-)
-_COUNTS = [
-    BroadcastCounts(),
-    BroadcastCounts(pending=40, sending=2, sent=950, blocked=7, failed=1),
-]
-OTHER_CONTEXTS.update(
-    {
-        "broadcast/date_cloture.html": [{}],
-        "broadcast/ask_text.html": [{}],
-        "broadcast/invalid.html": [
-            {"reason": r, "detail": d}
-            for r, d in (
-                ("empty", ""),
-                ("unknown_variable", "nom"),
-                ("unknown_tag", "div"),
-                ("bad_attribute", "a"),
-                ("unbalanced", "b"),
-                ("unclosed", "i"),
-                ("bare_symbol", "<"),
-                ("bare_symbol", "&"),
-                ("bad_entity", "nbsp"),
-                ("too_long", "5000"),
-            )
-        ],
-        "broadcast/ask_audience.html": [{}],
-        "broadcast/ask_choice.html": [
-            {"kind": k} for k in ("category", "departement", "progress")
-        ],
-        "broadcast/ask_when.html": [{"example": "02/11/2022 18:00"}],
-        "broadcast/bad_when.html": [
-            {"past": p, "example": "02/11/2022 18:00"} for p in (True, False)
-        ],
-        "broadcast/use_buttons.html": [{}],
-        "broadcast/preview.html": [
-            {"count": 1234, "kind": "category", "value": "aesh", "at": None},
-            {"count": 0, "kind": "all", "value": None, "at": PHASE_MOMENTS["voting"]},
-        ],
-        "broadcast/confirmed.html": [
-            {"id": 3, "at": None},
-            {"id": 4, "at": PHASE_MOMENTS["voting"]},
-        ],
-        "broadcast/stopped.html": [{}],
-        "broadcast/list.html": [{"rows": []}, {"rows": [_BROADCAST] * 10}],
-        "reminders/calendar.html": [
-            {"plan": [], "now": _BROADCAST.send_at},
-            {"plan": [_BROADCAST] * 6, "now": _BROADCAST.send_at},
-        ],
-        "broadcast/show.html": [{"b": _BROADCAST, "counts": c} for c in _COUNTS],
-        "broadcast/progress.html": [
-            {"id": 12, "counts": c, "final": False, "seconds": 5} for c in _COUNTS
-        ],
-        "broadcast/report.html": [
-            {"id": 12, "counts": c, "final": True, "seconds": 401} for c in _COUNTS
-        ],
-        **{
-            f"reminders/plan_{key}.html": [{}]
-            for key in (
-                "portal_opens",
-                "notice_week",
-                "eve",
-                "opening",
-                "last_morning",
-                "last_afternoon",
-            )
-        },
-    }
-)
+OTHER_CONTEXTS.update(BROADCAST_CONTEXTS)
 PARTIALS = {"base.html", "common/buttons.html"}
 MAX_MESSAGE = 700
 MAX_LABEL = 48

@@ -12,11 +12,11 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.auth import ADMIN
-from bot.broadcast import Broadcaster
 from bot.election import FACTS, ConfigError, Election, fact_value, format_fact
 from bot.facts import check
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram.delivery import Broadcaster
 from bot.telegram.guards import requires
 from bot.telegram.plan import follow_facts
 from store.roles import ROLES

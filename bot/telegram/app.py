@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -16,14 +16,27 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.broadcast import Broadcaster, Variables
+from bot.broadcast import Variables
 from bot.election import Election
 from bot.leases import Lease
 from bot.services import Services
 from bot.settings import Settings
-from bot.telegram import admin, broadcast, guards, plan, safety, support
+from bot.telegram import (
+    admin,
+    broadcast,
+    diffusions,
+    guards,
+    helpdesk,
+    monitor,
+    plan,
+    privacy,
+    safety,
+    satisfaction,
+    support,
+)
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
+from bot.telegram.delivery import Broadcaster
 
 # A dead sender's broadcast lease expires after this; another process then takes over.
 BROADCAST_LEASE_SECONDS = 10.0
@@ -36,9 +49,10 @@ def register(app: Application) -> None:
     """Every handler, in the order it is tried.
 
     Groups run in order; within a group the first matching handler runs. -9: the bot blocked or
-    unblocked; -8: which chats are heard (bot/telegram/guards.py); -7..-6: the staff
-    group; -5: private chats only; -4: /oubli and relay to support during a handoff; -3: text
-    typed in the broadcast composer; 0: voters (commands, buttons, text, anything else).
+    unblocked; -8: which chats are heard (bot/telegram/guards.py); -7..-6: the staff group; -5:
+    private chats only; -4: /oubli, the rating of a closed handoff and relay to support during a
+    handoff; -3: text typed in the broadcast composer; -2: a comment after a rating; 0: voters
+    (commands, buttons, text, anything else).
     """
     # Support staff group (VOTEBOT_SUPPORT_CHAT): only support members are heard there; these
     # run before guard_private and every one of them stops the update.
@@ -53,11 +67,26 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, support.guard_staff), group=-7)
     for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
         app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-6)
+    # The helpdesk: notes, hand-over, canned answers, the queue, staff help (staff group).
+    for names, callback in (
+        ("note", helpdesk.on_note),
+        ("liberer", helpdesk.on_release),
+        ("reponse", helpdesk.on_canned),
+        ("file", helpdesk.on_queue),
+        (("aide", "help"), helpdesk.on_staff_help),
+    ):
+        app.add_handler(CommandHandler(names, support.stops(callback), filters=staff), group=-6)
+    app.add_handler(
+        CallbackQueryHandler(
+            support.stops(helpdesk.on_claim_button), pattern=rf"^{helpdesk.CLAIM_PREFIX}"
+        ),
+        group=-6,
+    )
     for name, callback in (
         ("debannir", safety.on_unban),
-        ("stats", support.on_stats),
-        ("bloques", support.on_stuck),
-        ("voir", support.on_view),
+        ("stats", monitor.on_stats),
+        ("bloques", monitor.on_stuck),
+        ("voir", monitor.on_view),
     ):
         app.add_handler(
             CommandHandler(name, support.stops(callback), filters=staff_or_private), group=-6
@@ -70,14 +99,24 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, support.ignore_staff_chat), group=-6)
     app.add_handler(TypeHandler(Update, h.guard_private), group=-5)
     # Voters: /oubli, then relay to support while a handoff is open (the bot stays quiet).
-    app.add_handler(CommandHandler("oubli", support.stops(support.on_forget)), group=-4)
+    app.add_handler(CommandHandler("oubli", support.stops(privacy.on_forget)), group=-4)
     app.add_handler(
         CallbackQueryHandler(
-            support.stops(support.on_forget_button), pattern=support.FORGET_PREFIX
+            support.stops(privacy.on_forget_button), pattern=privacy.FORGET_PREFIX
         ),
         group=-4,
     )
+    app.add_handler(
+        CallbackQueryHandler(satisfaction.on_rate_button, pattern=rf"^{satisfaction.RATE_PREFIX}"),
+        group=-4,
+    )
     app.add_handler(TypeHandler(Update, support.relay_voter), group=-4)
+    # The optional comment after rating a closed handoff: the voter's next message, unless it
+    # is a command (which then goes on as usual).
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, satisfaction.on_comment),
+        group=-2,
+    )
     # Text typed in the broadcast composer (/diffusion) stops here; other text goes on.
     composer_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     app.add_handler(MessageHandler(composer_text, broadcast.on_draft_text), group=-3)
@@ -87,7 +126,8 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("role", admin.on_role))
     app.add_handler(CommandHandler("election", admin.on_election))
     app.add_handler(CommandHandler("diffusion", broadcast.on_compose))
-    app.add_handler(CommandHandler("diffusions", broadcast.on_list))
+    app.add_handler(CommandHandler("diffusions", diffusions.on_list))
+    app.add_handler(CallbackQueryHandler(diffusions.on_button, pattern=diffusions.PATTERN))
     app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"))
     app.add_handler(CommandHandler("calendrier", plan.on_calendar))
     app.add_handler(CallbackQueryHandler(plan.on_toggle, pattern=rf"^{plan.PREFIX}"))
@@ -102,8 +142,10 @@ def register(app: Application) -> None:
     if app.job_queue is not None:
         # Retention: transcripts, closed handoffs, processed updates (VOTEBOT_RETENTION_DAYS).
         app.job_queue.run_repeating(
-            support.purge_job, interval=support.PURGE_INTERVAL_SECONDS, first=60, name="purge"
+            privacy.purge_job, interval=privacy.PURGE_INTERVAL_SECONDS, first=60, name="purge"
         )
+        # Voters waiting too long for an answer (VOTEBOT_SUPPORT_ALERT_MINUTES).
+        app.job_queue.run_repeating(helpdesk.alert_job, interval=60, first=60, name="alerts")
         # The directory may be replaced by `votebot directory import` while the bot runs.
         app.job_queue.run_repeating(
             directory_jobs.refresh_directory,
@@ -140,6 +182,14 @@ def build_application(
             ]
         )
         services = app.bot_data["services"]
+        if settings.support_chat is not None:  # staff commands in the staff group's menu
+            await app.bot.set_my_commands(
+                [
+                    BotCommand(name, renderer.label("support/commands.html", name))
+                    for name in helpdesk.STAFF_COMMANDS
+                ],
+                scope=BotCommandScopeChat(settings.support_chat),
+            )
         worker = Broadcaster(
             services.store,
             app.bot,

@@ -1,12 +1,17 @@
-"""Broadcast commands for broadcasters and admins: /diffusion (composer), /diffusions.
+"""The broadcast composer for broadcasters and admins: /diffusion (the list: diffusions.py).
 
 The composer is a small state machine kept in the store (`broadcast_drafts`): text → audience
-→ when → preview → confirm. Buttons carry `bc:<action>[:<value>]`; labels and sentences live in
+(criteria combined, live count) → when → preview → confirm. Buttons carry
+`bc:<action>[:<value>]`; the preview's buttons carry a token of the exact draft they preview,
+so an older preview can never send a newer draft. Labels and sentences live in
 templates/broadcast/. Everyone else gets exactly the unknown-command answer (see guards.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,15 +24,20 @@ from bot.broadcast import (
     Variables,
     audience_choices,
     check_text,
-    parse_audience,
+    check_when,
     parse_when,
 )
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
+from store import Audience
+from store.broadcasts import AUDIENCE_KEYS
 
 BROADCASTER = "broadcaster"
 PREFIX = "bc"
+
+
+ANY = "*"  # button value: drop this criterion
 _FORMATTING = {
     "bold",
     "italic",
@@ -40,17 +50,20 @@ _FORMATTING = {
     "blockquote",
     "expandable_blockquote",
 }
+Rows = list[list[tuple[str, str | None]]]
 
 
-def _keyboard(
-    services: Services, rows: list[list[tuple[str, str | None]]]
-) -> InlineKeyboardMarkup:
+def keyboard(services: Services, rows: Rows, ctx: dict[str, Any]) -> InlineKeyboardMarkup:
     """Rows of (trigger, value) as buttons labelled from broadcast/_buttons.html."""
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    services.renderer.label("broadcast/_buttons.html", trigger, {"value": value}),
+                    html.unescape(  # labels are plain text, not HTML
+                        services.renderer.label(
+                            "broadcast/_buttons.html", trigger, {**ctx, "value": value}
+                        )
+                    ),
                     callback_data=f"{PREFIX}:{trigger}" + (f":{value}" if value else ""),
                 )
                 for trigger, value in row
@@ -60,17 +73,17 @@ def _keyboard(
     )
 
 
-async def _say(
+async def say(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     template: str,
     ctx: dict[str, Any] | None = None,
-    rows: list[list[tuple[str, str | None]]] | None = None,
+    rows: Rows | None = None,
 ) -> None:
     services = h.services_of(context)
     assert update.effective_chat is not None
     text = services.renderer.text(template, ctx or {})
-    markup = _keyboard(services, rows) if rows else None
+    markup = keyboard(services, rows, ctx or {}) if rows else None
     await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
@@ -79,22 +92,23 @@ def _example(services: Services) -> str:
     return later.strftime("%d/%m/%Y 18:00")
 
 
+def _token(data: dict[str, Any]) -> str:
+    """A short fingerprint of the exact draft a preview shows (text, audience, time)."""
+    fields = {k: data.get(k) for k in ("text", "audience", "at")}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _audience(data: dict[str, Any]) -> Audience:
+    return Audience.parse(data.get("audience") or "all")
+
+
 @requires(BROADCASTER)
 async def on_compose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Starts a new broadcast: asks for its text."""
     services = h.services_of(context)
     assert update.effective_user is not None
     await services.store.save_draft(update.effective_user.id, "text", {}, services.engine.clock())
-    await _say(update, context, "broadcast/ask_text.html", {}, [[("stop", None)]])
-
-
-@requires(BROADCASTER)
-async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Lists the latest broadcasts with a button to inspect each."""
-    services = h.services_of(context)
-    rows = await services.store.list_broadcasts(limit=10)
-    buttons = [[("show", str(b.id)) for b in rows[i : i + 5]] for i in range(0, len(rows), 5)]
-    await _say(update, context, "broadcast/list.html", {"rows": rows}, buttons)
+    await say(update, context, "broadcast/ask_text.html", {}, [[("stop", None)]])
 
 
 async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -117,101 +131,123 @@ async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         problem = check_text(text)
         if problem is not None:
             ctx = {"reason": problem.reason, "detail": problem.detail}
-            await _say(update, context, "broadcast/invalid.html", ctx)
+            await say(update, context, "broadcast/invalid.html", ctx, [[("stop", None)]])
         else:
-            await services.store.save_draft(user.id, "audience", {"text": text}, now)
-            await _ask_audience(update, context)
+            await _ask_audience(update, context, {"text": text, "audience": "all"})
     elif step == "when":
         at = parse_when(message.text, services.election)
-        if at is None or at <= now:
-            ctx = {"past": at is not None, "example": _example(services)}
-            await _say(update, context, "broadcast/bad_when.html", ctx, [[("now", None)]])
+        reason = "unreadable" if at is None else check_when(at, now, services.election)
+        if at is None or reason is not None:
+            await _bad_when(update, context, reason or "unreadable")
         else:
-            data["at"] = at.isoformat()
-            await _preview(update, context, data)
+            await _preview(update, context, {**data, "at": at.isoformat()})
     else:
-        await _say(update, context, "broadcast/use_buttons.html")
+        await say(update, context, "broadcast/use_buttons.html", {}, [[("stop", None)]])
     raise ApplicationHandlerStop
 
 
-async def _ask_audience(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    rows = [
-        [("aud_all", None)],
-        [("aud_category", None), ("aud_departement", None)],
-        [("aud_progress", None)],
+async def _bad_when(update: Update, context: ContextTypes.DEFAULT_TYPE, reason: str) -> None:
+    services = h.services_of(context)
+    ctx = {"reason": reason, "example": _example(services)}
+    await say(update, context, "broadcast/bad_when.html", ctx, [[("now", None)], [("stop", None)]])
+
+
+async def _ask_audience(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
+) -> None:
+    """The audience screen: the criteria chosen so far and how many voters they select now."""
+    services = h.services_of(context)
+    assert update.effective_user is not None
+    await services.store.save_draft(
+        update.effective_user.id, "audience", data, services.engine.clock()
+    )
+    audience = _audience(data)
+    count = await services.store.count_audience(audience)
+    rows: Rows = [
+        [("aud", "category"), ("aud", "departement")],
+        [("aud", "not_done")],
+        [("aud_ok", None)],
         [("stop", None)],
     ]
-    await _say(update, context, "broadcast/ask_audience.html", {}, rows)
+    ctx = {"audience": audience, "count": count}
+    await say(update, context, "broadcast/ask_audience.html", ctx, rows)
 
 
 async def _preview(
     update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
 ) -> None:
+    """The message exactly as voters will get it at the send time, then what confirming does."""
     services = h.services_of(context)
-    assert update.effective_user is not None and update.effective_chat is not None
-    await services.store.save_draft(
-        update.effective_user.id, "preview", data, services.engine.clock()
-    )
-    audience = parse_audience(data["audience"], services.election)
-    variables = Variables(services.renderer, services.election)
-    shown = variables.fill(
-        data["text"], update.effective_user.first_name or "", services.engine.clock()
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    now = services.engine.clock()
+    await services.store.save_draft(user.id, "preview", data, now)
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+    shown = Variables(services.renderer, services.election).fill(
+        data["text"], user.first_name or "", at or now
     )
     await context.bot.send_message(
-        update.effective_chat.id,
+        chat.id,
         shown,
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
-    ctx = {
-        "count": await services.store.count_audience(audience),
-        "kind": audience.kind,
-        "value": audience.value,
-        "at": datetime.fromisoformat(data["at"]) if data.get("at") else None,
-    }
-    await _say(update, context, "broadcast/preview.html", ctx, [[("ok", None)], [("stop", None)]])
+    audience = _audience(data)
+    ctx = {"count": await services.store.count_audience(audience), "audience": audience, "at": at}
+    token = _token(data)
+    rows: Rows = [[("ok", token)], [("test", token)], [("stop", None)]]
+    await say(update, context, "broadcast/preview.html", ctx, rows)
 
 
 @requires(BROADCASTER)
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A composer or list button (callback data `bc:...`)."""
+    """A composer button (callback data `bc:...`; list and progress buttons: diffusions.py)."""
     services = h.services_of(context)
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     await query.answer()
-    _, _, rest = (query.data or "").partition(":")
+    async with services.engine.lock(user.id):  # two quick taps never confirm twice
+        await _press(update, context, query.data or "")
+
+
+async def _press(update: Update, context: ContextTypes.DEFAULT_TYPE, data_: str) -> None:
+    services = h.services_of(context)
+    user = update.effective_user
+    assert user is not None
+    _, _, rest = data_.partition(":")
     action, _, value = rest.partition(":")
-    store, now = services.store, services.engine.clock()
-    if action == "show" and value.isdigit():
-        await _show(update, context, int(value))
-        return
-    if action == "cancel" and value.isdigit():
-        await store.cancel_broadcast(int(value), now)
-        await _show(update, context, int(value))
-        return
+    store = services.store
     draft = await store.get_draft(user.id)
-    if draft is None:
-        await _say(update, context, "common/expired.html")
-        return
-    step, data = draft
+    step, data = draft if draft is not None else ("", {})
     if action == "stop":
         await store.delete_draft(user.id)
-        await _say(update, context, "broadcast/stopped.html")
-    elif step == "audience" and action == "aud_all":
-        await _ask_when(update, context, {**data, "audience": "all"})
-    elif step == "audience" and action.startswith("aud_"):
-        kind = action.removeprefix("aud_")
-        choices = audience_choices(services.election, kind)
-        rows = [[(kind, c)] for c in choices] + [[("stop", None)]]
-        await _say(update, context, "broadcast/ask_choice.html", {"kind": kind}, rows)
-    elif step == "audience" and value in audience_choices(services.election, action):
-        await _ask_when(update, context, {**data, "audience": f"{action}={value}"})
+        await say(update, context, "broadcast/stopped.html")
+    elif action in ("ok", "test") and (step != "preview" or value != _token(data)):
+        await say(update, context, "broadcast/preview_expired.html", {"has_draft": bool(step)})
+    elif action == "ok":
+        await _confirm(update, context, data)
+    elif action == "test":
+        await _test_send(update, context, data)
+    elif step == "audience" and action == "aud" and audience_choices(services.election, value):
+        rows: Rows = [[(value, c)] for c in audience_choices(services.election, value)]
+        rows += [[(value, ANY)], [("stop", None)]]
+        await say(update, context, "broadcast/ask_choice.html", {"kind": value}, rows)
+    elif (
+        step == "audience"
+        and action in AUDIENCE_KEYS
+        and (value == ANY or value in audience_choices(services.election, action))
+    ):
+        criteria = dict(_audience(data).criteria)
+        criteria.pop(action, None)
+        if value != ANY:
+            criteria[action] = value
+        await _ask_audience(update, context, {**data, "audience": str(Audience(**criteria))})
+    elif step == "audience" and action == "aud_ok":
+        await _ask_when(update, context, data)
     elif step == "when" and action == "now":
         await _preview(update, context, {**data, "at": None})
-    elif step == "preview" and action == "ok":
-        await _confirm(update, context, data)
     else:
-        await _say(update, context, "common/expired.html")
+        await say(update, context, "broadcast/button_expired.html", {"has_draft": bool(step)})
 
 
 async def _ask_when(
@@ -223,9 +259,28 @@ async def _ask_when(
         update.effective_user.id, "when", data, services.engine.clock()
     )
     ctx = {"example": _example(services)}
-    await _say(
-        update, context, "broadcast/ask_when.html", ctx, [[("now", None)], [("stop", None)]]
+    await say(update, context, "broadcast/ask_when.html", ctx, [[("now", None)], [("stop", None)]])
+
+
+async def _test_send(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
+) -> None:
+    """Sends the previewed message to the broadcaster alone, as a voter would get it."""
+    services = h.services_of(context)
+    user = update.effective_user
+    assert user is not None
+    now = services.engine.clock()
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else now
+    text = Variables(services.renderer, services.election).fill(
+        data["text"], user.first_name or "", at
     )
+    await context.bot.send_message(
+        user.id,
+        text,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    await say(update, context, "broadcast/test_sent.html")
 
 
 async def _confirm(
@@ -236,27 +291,23 @@ async def _confirm(
     assert user is not None and chat is not None
     now = services.engine.clock()
     at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+    if at is not None and (reason := check_when(at, now, services.election)) is not None:
+        await services.store.save_draft(user.id, "when", data, now)
+        await _bad_when(update, context, reason)
+        return
+    audience = _audience(data)
     broadcast_id = await services.store.create_broadcast(
-        data["text"],
-        parse_audience(data["audience"], services.election),
-        at or now,
-        now,
-        created_by=user.id,
-        report_chat=chat.id,
+        data["text"], audience, at or now, now, created_by=user.id, report_chat=chat.id
     )
     await services.store.delete_draft(user.id)
-    await _say(update, context, "broadcast/confirmed.html", {"id": broadcast_id, "at": at})
+    ctx = {
+        "id": broadcast_id,
+        "at": at,
+        "text": data["text"],
+        "audience": audience,
+        "count": await services.store.count_audience(audience),
+    }
+    await say(update, context, "broadcast/confirmed.html", ctx)
     worker = context.application.bot_data.get("broadcaster")
     if worker is not None:
         worker.wake()
-
-
-async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_id: int) -> None:
-    services = h.services_of(context)
-    b = await services.store.get_broadcast(broadcast_id)
-    if b is None:
-        await _say(update, context, "common/expired.html")
-        return
-    counts = await services.store.broadcast_counts(b.id)
-    rows = [[("cancel", str(b.id))]] if b.state in ("planned", "scheduled", "sending") else []
-    await _say(update, context, "broadcast/show.html", {"b": b, "counts": counts}, rows)

@@ -24,7 +24,8 @@ from bot.telegram import handlers as h
 log = logging.getLogger(__name__)
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 SUPPORT = "support"
-STAFF_BUTTONS = ("sup:open:",)  # the only buttons pressed in the staff group (/bloques)
+# The only buttons pressed in the staff group: /bloques (open a chat), the card (claim it).
+STAFF_BUTTONS = ("sup:open:", "hd:claim:")
 
 
 async def refuse(update: Update) -> None:

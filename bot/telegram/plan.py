@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -13,6 +14,7 @@ from bot.election import Election
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.guards import requires
+from store import Broadcast
 
 PREFIX = "pl:"  # callback data: pl:<key> toggles one reminder
 TEMPLATE = "reminders/calendar.html"
@@ -26,16 +28,23 @@ async def _screen(services: Services) -> tuple[str, InlineKeyboardMarkup | None]
     rows = [
         [
             InlineKeyboardButton(
-                services.renderer.label(
-                    TEMPLATE, "on" if b.state == "scheduled" else "off", {"key": b.plan_key}
+                html.unescape(
+                    services.renderer.label(
+                        TEMPLATE, "on" if b.state == "scheduled" else "off", {"key": b.plan_key}
+                    )
                 ),
                 callback_data=f"{PREFIX}{b.plan_key}",
             )
         ]
         for b in plan
-        if b.state in ("planned", "scheduled") and b.send_at > now
+        if _switchable(b) and b.send_at > now
     ]
     return text, InlineKeyboardMarkup(rows) if rows else None
+
+
+def _switchable(b: Broadcast) -> bool:
+    """Planned or scheduled, or cancelled before it started (it can be enabled again)."""
+    return b.state in ("planned", "scheduled") or (b.state == "cancelled" and b.started_at is None)
 
 
 @requires(ADMIN)
@@ -55,8 +64,9 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = query.data.removeprefix(PREFIX)
     plan = {b.plan_key: b for b in await services.store.planned_reminders()}
     reminder = plan.get(key)
-    if reminder is not None and reminder.send_at > services.engine.clock():
-        await services.store.enable_reminder(key, reminder.state == "planned")
+    now = services.engine.clock()
+    if reminder is not None and _switchable(reminder) and reminder.send_at > now:
+        await services.store.enable_reminder(key, reminder.state != "scheduled")
         await services.refresh_live()  # voters' screens promise only the reminders switched on
     await query.answer()
     text, markup = await _screen(services)

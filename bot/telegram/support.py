@@ -9,26 +9,26 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot import bans, support
 from bot.auth import has_role
 from bot.engine import Incoming
-from bot.leases import Lease, hold
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram import helpdesk, satisfaction
 from bot.telegram.guards import requires
 from bot.telegram.send import send_replies
 from store.support import Handoff, TranscriptLine
 
 log = logging.getLogger(__name__)
-CHART = "support/chart.html"  # the chart's title and legend, as label blocks
 SUPPORT = "support"
 OPEN_PREFIX = "sup:open:"
-FORGET_PREFIX = "sup:forget:"
 MAX_RELAY = 3500  # characters relayed per message: room for the signature and HTML escapes
+HOLD_SECONDS = 20.0  # messages sent over the relay limit are relayed together after this
+HELD_BATCH = 800  # characters of held text per message (x5 at worst once HTML-escaped)
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
@@ -50,6 +50,10 @@ class _Limiter:
     def __init__(self) -> None:
         self.limiter = support.RateLimiter()
         self.warned: set[int] = set()
+        # Messages over the limit, relayed together after `hold_seconds`: (text, message).
+        self.held: dict[int, list[tuple[str | None, Message]]] = {}
+        self.hold_seconds = HOLD_SECONDS
+        self.tasks: set[asyncio.Task[None]] = set()
 
 
 def setup(bot_data: dict) -> StaffChat:
@@ -107,22 +111,27 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(services.renderer.text("support/no_handoff.html"))
         return
     staff = update.effective_user
+    if staff is None or await helpdesk.held_back(context, message, handoff, staff):
+        return  # an internal note, or a chat another agent has
     name = staff.first_name if staff and services.settings.support_sign_name else ""
     try:
         if message.text:
-            text = services.renderer.text(
-                "support/from_staff.html", {"text": message.text[:MAX_RELAY], "name": name}
-            )
-            await context.bot.send_message(handoff.user_id, text)
+            for part in helpdesk.split(message.text, MAX_RELAY):  # long replies in parts
+                text = services.renderer.text(
+                    "support/from_staff.html", {"text": part, "name": name}
+                )
+                await context.bot.send_message(handoff.user_id, text)
             line = support.scrub(message.text)
         else:
             await message.copy(handoff.user_id)
             line = support.ATTACHMENT
     except Forbidden:
         await services.store.set_active(handoff.user_id, False)
+        await helpdesk.unreachable(context, message)
         return
     now = services.engine.clock()
     await services.store.record_messages([TranscriptLine(handoff.user_id, now, "staff", line)])
+    await services.store.staff_answered(handoff.id, now)
 
 
 async def on_close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -155,64 +164,6 @@ async def _topic_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 # -- monitoring (staff group or private) ---------------------------------------------------
-
-
-@requires(SUPPORT)
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats: where voters are, completion, drop-off, handoffs; then the funnel as a chart."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    stats = await support.collect_stats(services)
-    await message.reply_text(
-        services.renderer.text("support/stats.html", support.stats_context(stats))
-    )
-    labels = {k: services.renderer.label(CHART, k) for k in ("title", "reached", "here")}
-    chart = await asyncio.to_thread(support.funnel_chart, stats, labels)  # ~0.1-1 s of drawing
-    await message.reply_photo(chart, caption=services.renderer.text("support/stats_caption.html"))
-
-
-@requires(SUPPORT)
-async def on_stuck(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/bloques: voters without progress or often misunderstood, each with a take-over button."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    voters = await services.store.stuck_voters(
-        support.stuck_since(services), support.MISUNDERSTOOD_MIN, support.STUCK_SHOWN
-    )
-    template = "support/stuck.html"
-    text = services.renderer.text(
-        template,
-        {
-            "voters": voters,
-            "hours": services.settings.stuck_hours,
-            "missed_min": support.MISUNDERSTOOD_MIN,
-        },
-    )
-    rows = [
-        [
-            InlineKeyboardButton(
-                services.renderer.label(template, "open", {"voter": v}),
-                callback_data=f"{OPEN_PREFIX}{v.user_id}",
-            )
-        ]
-        for v in voters
-    ]
-    await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
-
-
-@requires(SUPPORT)
-async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/voir ID: a voter's summary and recent transcript."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    args = context.args or []
-    user_id = int(args[0]) if args and args[0].isdigit() else 0
-    summary = await support.voter_summary(services, user_id, support.VOTER_LINES)
-    context_ = summary or {"known": False, "user_id": args[0][:20] if args else ""}
-    await message.reply_text(services.renderer.text("support/voter.html", context_))
 
 
 @requires(SUPPORT)
@@ -253,6 +204,7 @@ async def staff_open(context: ContextTypes.DEFAULT_TYPE, user_id: int, by: int) 
         )
     except Forbidden:
         await services.store.set_active(user_id, False)
+        return "unreachable"  # opened, but nothing will reach them
     return None
 
 
@@ -317,22 +269,59 @@ async def _relay(
     text = h.visible_text(message) if secret else message.text
     limit: _Limiter = context.bot_data["relay_limit"]
     if not limit.limiter.allow(user_id, _now(services)):
+        # Over the limit: kept in the transcript and held, then relayed together; never lost.
+        clean = support.scrub(text) if text else support.ATTACHMENT
+        await services.store.record_messages(
+            [TranscriptLine(user_id, _now(services), "in", clean)]
+        )
+        limit.held.setdefault(user_id, []).append((clean if text else None, message))
         if user_id not in limit.warned:
             limit.warned.add(user_id)
             await message.reply_text(services.renderer.text("support/slow_down.html"))
+            task = asyncio.create_task(_release_held(context, user_id))
+            limit.tasks.add(task)  # kept alive until done
+            task.add_done_callback(limit.tasks.discard)
         return
     limit.warned.discard(user_id)
     clean = support.scrub(text) if text else support.ATTACHMENT
     await services.store.record_messages([TranscriptLine(user_id, _now(services), "in", clean)])
+    await services.store.voter_waits(handoff.id, _now(services))
 
     async def relay(thread: int) -> None:
         if text:
-            body = services.renderer.text("support/from_voter.html", {"text": clean[:MAX_RELAY]})
-            await context.bot.send_message(chat_id, body, message_thread_id=thread)
+            for part in helpdesk.split(clean, MAX_RELAY):  # long messages in parts, never cut
+                body = services.renderer.text("support/from_voter.html", {"text": part})
+                await context.bot.send_message(chat_id, body, message_thread_id=thread)
         else:
             await message.copy(chat_id, message_thread_id=thread)
 
     await post_in_topic(context, handoff, relay)
+
+
+async def _release_held(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """After a pause, relay the messages a voter sent over the limit, texts in one message."""
+    limit: _Limiter = context.bot_data["relay_limit"]
+    await asyncio.sleep(limit.hold_seconds)
+    services = h.services_of(context)
+    async with services.engine.lock(user_id):
+        held = limit.held.pop(user_id, [])
+        limit.warned.discard(user_id)
+        handoff = await services.store.open_handoff_of(user_id)
+        chat_id = _support_chat(context)
+        if handoff is None or chat_id is None or not held:
+            return
+        texts = [t for t, _ in held if t is not None]
+        others = [m for t, m in held if t is None]
+        await services.store.voter_waits(handoff.id, _now(services))
+
+        async def relay(thread: int) -> None:
+            for group in helpdesk.batches(texts, HELD_BATCH):  # split before escaping
+                body = services.renderer.text("support/held.html", {"texts": group})
+                await context.bot.send_message(chat_id, body, message_thread_id=thread)
+            for message in others:
+                await message.copy(chat_id, message_thread_id=thread)
+
+        await post_in_topic(context, handoff, relay)
 
 
 async def hand_back(
@@ -359,6 +348,8 @@ async def hand_back(
         await context.bot.send_message(
             handoff.user_id, services.renderer.text("support/handed_back.html")
         )
+        if by == "staff":  # one tap, before the menu comes back
+            await satisfaction.ask_satisfaction(context, handoff)
         if by in ("staff", "ban"):
             async with services.engine.lock(handoff.user_id):
                 msg = Incoming(handoff.user_id, "command", "menu")
@@ -385,7 +376,12 @@ async def ensure_topic(
     thread = topic.message_thread_id
     await services.store.set_handoff_thread(handoff.id, thread)
     card = services.renderer.text("support/card.html", {**summary, "opened_by": handoff.opened_by})
-    await context.bot.send_message(chat_id, card, message_thread_id=thread)
+    await context.bot.send_message(
+        chat_id,
+        card,
+        message_thread_id=thread,
+        reply_markup=helpdesk.claim_button(services, handoff),
+    )
     return thread
 
 
@@ -403,61 +399,6 @@ async def post_in_topic(
             raise
         log.info("topic %s was deleted, opening a new one", thread)
         await post(await ensure_topic(context, handoff, replace=True))
-
-
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/oubli: asks the voter to confirm erasing everything the bot holds about them."""
-    services = h.services_of(context)
-    message = update.effective_message
-    assert message is not None
-    template = "support/forget_confirm.html"
-    rows = [
-        [
-            InlineKeyboardButton(
-                services.renderer.label(template, choice), callback_data=FORGET_PREFIX + choice
-            )
-        ]
-        for choice in ("forget_yes", "forget_no")
-    ]
-    await message.reply_text(
-        services.renderer.text(template), reply_markup=InlineKeyboardMarkup(rows)
-    )
-
-
-async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Erases the voter (every table, any open handoff closed) or keeps everything."""
-    services = h.services_of(context)
-    query = update.callback_query
-    user = update.effective_user
-    assert query is not None and user is not None
-    await query.answer()
-    erase = query.data == FORGET_PREFIX + "forget_yes"
-    if erase:
-        async with services.engine.lock(user.id):
-            handoff = await services.store.open_handoff_of(user.id)
-            if handoff is not None:
-                await hand_back(context, handoff, "forget", None)
-            await services.store.erase_user(user.id)
-            context.bot_data["relay_limit"].warned.discard(user.id)
-    text = services.renderer.text("support/forgotten.html", {"erased": erase})
-    if query.message is not None:
-        await context.bot.edit_message_text(text, user.id, query.message.message_id)
-
-
-# -- retention -----------------------------------------------------------------------------
-
-PURGE_INTERVAL_SECONDS = 3600
-# Held from one run to the next (1.5 intervals), so other processes skip theirs.
-PURGE_LEASE_SECONDS = PURGE_INTERVAL_SECONDS * 1.5
-
-
-async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Scheduled: delete transcripts, closed handoffs and processed updates past retention."""
-    services: Services = context.application.bot_data["services"]
-    async with hold(Lease(services.store, "purge", PURGE_LEASE_SECONDS)) as mine:
-        if mine:  # once per interval across processes sharing the database
-            removed = await support.purge(services)
-            log.info("retention purge removed %s rows", removed)
 
 
 def _now(services: Services):

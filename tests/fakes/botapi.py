@@ -273,6 +273,13 @@ class FakeBotAPI:
         self.topics[int(params["chat_id"])][thread]["closed"] = True
         return True
 
+    def _editForumTopic(self, params: dict[str, Any]) -> bool:
+        thread = self._thread(int(params["chat_id"]), params)
+        assert thread is not None
+        if params.get("name"):
+            self.topics[int(params["chat_id"])][thread]["name"] = params["name"]
+        return True
+
     def _reopenForumTopic(self, params: dict[str, Any]) -> bool:
         thread = self._thread(int(params["chat_id"]), params)
         assert thread is not None

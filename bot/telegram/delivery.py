@@ -1,4 +1,4 @@
-"""Broadcasts: text checks, per-voter variables, the calendar plan and the delivery worker.
+"""The broadcast delivery worker: paces, sends, retries, resumes after a crash, stops on demand.
 
 The worker sends from the persistent queue of `store/broadcasts.py`: each recipient is marked
 `sending` in the database before its HTTP call and `sent` (or blocked, failed, pending for a
@@ -15,230 +15,24 @@ import contextlib
 import html
 import logging
 import math
-import re
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
-from html.parser import HTMLParser
+from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.election import Category, Election
+from bot.broadcast import Variables
 from bot.leases import Lease, hold
 from bot.texts import Renderer
-from store import Audience, Broadcast, Recipient, Store
-from store.progress import ITEMS
+from store import Broadcast, Recipient, Store
 
 log = logging.getLogger(__name__)
-
-MAX_LENGTH = 4096  # characters of a Telegram message once entities are parsed
-VARIABLES = ("prenom", "jours_restants", "date_cloture")
-_VARIABLE = re.compile(r"\{(\w+)\}")
-# Worst-case values for the length check: Telegram first names are at most 64 characters.
-_LONGEST = {"prenom": "W" * 64, "jours_restants": "999", "date_cloture": "W" * 40}
-# Telegram's HTML subset: tag → allowed attributes.
-_TAGS: dict[str, tuple[str, ...]] = {
-    "b": (),
-    "strong": (),
-    "i": (),
-    "em": (),
-    "u": (),
-    "ins": (),
-    "s": (),
-    "strike": (),
-    "del": (),
-    "a": ("href",),
-    "code": ("class",),
-    "pre": (),
-    "span": ("class",),
-    "tg-spoiler": (),
-    "tg-emoji": ("emoji-id",),
-    "blockquote": ("expandable",),
-}
-_ENTITIES = {"lt", "gt", "amp", "quot"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a broadcast text cannot be sent: a reason code (see broadcast/invalid.html)."""
-
-    reason: str
-    detail: str = ""
-
-
-class _Checker(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.stack: list[str] = []
-        self.plain: list[str] = []
-        self.problem: Problem | None = None
-
-    def _fail(self, reason: str, detail: str = "") -> None:
-        if self.problem is None:
-            self.problem = Problem(reason, detail)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _TAGS:
-            self._fail("unknown_tag", tag)
-            return
-        names = {name for name, _ in attrs}
-        if not names <= set(_TAGS[tag]):
-            self._fail("bad_attribute", tag)
-        if tag == "a" and not dict(attrs).get("href"):
-            self._fail("bad_attribute", tag)
-        if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
-            self._fail("bad_attribute", tag)
-        self.stack.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._fail("unknown_tag", tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self._fail("unbalanced", tag)
-            return
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        if any(c in data for c in "<>&"):
-            self._fail("bare_symbol", next(c for c in data if c in "<>&"))
-        self.plain.append(data)
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in _ENTITIES:
-            self._fail("bad_entity", name)
-        self.plain.append(html.unescape(f"&{name};"))
-
-    def handle_charref(self, name: str) -> None:
-        self.plain.append(html.unescape(f"&#{name};"))
-
-    def handle_comment(self, data: str) -> None:
-        self._fail("unknown_tag", "!--")
-
-    def handle_decl(self, decl: str) -> None:
-        self._fail("unknown_tag", "!")
-
-    def handle_pi(self, data: str) -> None:
-        self._fail("unknown_tag", "?")
-
-    def unknown_decl(self, data: str) -> None:
-        self._fail("unknown_tag", "!")
-
-
-def check_html(text: str) -> tuple[Problem | None, int]:
-    """Check Telegram HTML: known tags and attributes, balanced; returns (problem, length)."""
-    checker = _Checker()
-    checker.feed(text)
-    checker.close()
-    if checker.problem is None and checker.stack:
-        checker._fail("unclosed", checker.stack[-1])
-    return checker.problem, len("".join(checker.plain))
-
-
-def check_text(text: str) -> Problem | None:
-    """Whether a broadcast text can be sent to every voter (variables filled at their longest)."""
-    if not text.strip():
-        return Problem("empty")
-    for name in _VARIABLE.findall(text):
-        if name not in VARIABLES:
-            return Problem("unknown_variable", name)
-    problem, length = check_html(_VARIABLE.sub(lambda m: _LONGEST[m.group(1)], text))
-    if problem is None and length > MAX_LENGTH:
-        return Problem("too_long", str(length))
-    return problem
-
-
-class Variables:
-    """Fills `{prenom}`, `{jours_restants}`, `{date_cloture}` for one voter."""
-
-    def __init__(self, renderer: Renderer, election: Election) -> None:
-        self.renderer = renderer
-        self.election = election
-
-    def fill(self, text: str, first_name: str, now: datetime) -> str:
-        """The text as this voter sees it."""
-        closing_day = self.election.calendar.closing_day
-        days = max(0, (closing_day - now.astimezone(self.election.tz).date()).days)
-        values = {
-            "prenom": html.escape(first_name),
-            "jours_restants": str(days),
-            "date_cloture": self.renderer.text("broadcast/date_cloture.html"),
-        }
-        return _VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
-
-# -- the calendar plan -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannedReminder:
-    """One calendar reminder: its key (= template reminders/plan_<key>.html), time, audience."""
-
-    key: str
-    send_at: datetime
-    audience: Audience
-
-
-def default_plan(election: Election) -> list[PlannedReminder]:
-    """The reminders derived from the election calendar, each to the voters it concerns."""
-    cal = election.calendar
-    tz = election.tz
-
-    def at(day: date | datetime, hour: int, minute: int = 0) -> datetime:
-        if isinstance(day, datetime):
-            day = day.astimezone(tz).date() if day.tzinfo else day.date()
-        return datetime.combine(day, dtime(hour, minute), tzinfo=tz)
-
-    opens = cal.at(cal.vote_opens).astimezone(tz)
-    closes = cal.closes_at().astimezone(tz)
-    not_voted = Audience("progress", "voted")
-    plan = []
-    # A date not published yet has no reminder until an operator sets it (bot.election).
-    if cal.portal_opens is not None:
-        plan.append(
-            PlannedReminder(
-                "portal_opens", at(cal.portal_opens, 10), Audience("progress", "account")
-            )
-        )
-    if cal.notice_deadline is not None:
-        notice = cal.at(cal.notice_deadline).astimezone(tz)
-        week_before = at(notice - timedelta(days=7), 10)
-        plan.append(PlannedReminder("notice_week", week_before, Audience("progress", "vote_code")))
-    plan += [
-        PlannedReminder("eve", at(opens - timedelta(days=1), 18), not_voted),
-        # The opening reminder never goes before the configured opening time.
-        PlannedReminder("opening", max(at(opens, 9), opens), not_voted),
-        PlannedReminder("last_morning", at(cal.closing_day, 8, 30), not_voted),
-    ]
-    if cal.vote_closes is not None:
-        plan.append(PlannedReminder("last_afternoon", at(cal.closing_day, 14), not_voted))
-    # The early-afternoon reminder must come before closing time, whatever it is.
-    last = closes - timedelta(hours=3)
-    return [
-        r
-        if r.key != "last_afternoon"
-        else PlannedReminder(r.key, min(r.send_at, last), r.audience)
-        for r in plan
-    ]
-
-
-async def ensure_plan(store: Store, renderer: Renderer, election: Election, now: datetime) -> int:
-    """Store the default plan (not enabled) for keys not stored yet; returns how many added."""
-    added = 0
-    for item in default_plan(election):
-        text = renderer.text(f"reminders/plan_{item.key}.html")
-        if await store.plan_reminder(item.key, text, item.audience, item.send_at, now):
-            added += 1
-    return added
-
-
-# -- delivery ------------------------------------------------------------------------------------
+CANCEL_CHECK = 0.25  # seconds between looks at a broadcast's state while sending it
+STOP_PREFIX = "bc:cancel:"  # callback data of the progress message's stop button
 
 
 class Pacer:
@@ -315,6 +109,7 @@ class Broadcaster:
         self._last_progress = 0.0
         self._recovered = False
         self._stopping = False
+        self._current: int | None = None  # the broadcast being sent, to report a stop
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -383,8 +178,11 @@ class Broadcaster:
             count = await self.store.start_broadcast(due.id, now)
             log.info("broadcast %s started: %d recipient(s)", due.id, count)
         b = await self.store.active_broadcast()
+        if self._current is not None and (b is None or b.id != self._current):
+            await self._settle(self._current)  # cancelled between two batches
         if b is None:
             return False
+        self._current = b.id
         if b.report_chat is not None and b.report_message is None:
             await self._progress(b, force=True)
         rows = await self.store.next_recipients(b.id, self.batch, time.time())
@@ -394,24 +192,39 @@ class Broadcaster:
                 return False  # retries waiting for their time
             await self.store.finish_broadcast(b.id, self.clock())
             log.info("broadcast %s done: %s", b.id, counts)
+            self._current = None
             await self._report(b)
             return True
         tasks: set[asyncio.Task[None]] = set()
+        checked = time.monotonic()
         for row in rows:
             if self._stopping:
                 break
             await self.pacer.slot(row.user_id)
+            if time.monotonic() - checked >= CANCEL_CHECK:
+                checked = time.monotonic()
+                current = await self.store.get_broadcast(b.id)
+                if current is None or current.state != "sending":
+                    break  # stopped meanwhile (the ⏹ button, /diffusions or the CLI)
+                if checked - self._last_progress >= self.progress_every:
+                    await self._progress(current)
             await self._inflight.acquire()
             task = asyncio.create_task(self._send_one(b, row))
             task.add_done_callback(lambda _: self._inflight.release())
             tasks.add(task)
-            if time.monotonic() - self._last_progress >= self.progress_every:
-                current = await self.store.get_broadcast(b.id)
-                if current is None or current.state != "sending":
-                    break  # cancelled meanwhile
-                await self._progress(current)
         await asyncio.gather(*tasks)
+        current = await self.store.get_broadcast(b.id)
+        if current is not None and current.state == "cancelled":
+            await self._settle(b.id)
         return True
+
+    async def _settle(self, broadcast_id: int) -> None:
+        """After a stop: replace the progress message with the final report."""
+        self._current = None
+        current = await self.store.get_broadcast(broadcast_id)
+        if current is not None and current.state == "cancelled":
+            log.info("broadcast %s stopped", broadcast_id)
+            await self._report(current)
 
     async def _send_one(self, b: Broadcast, row: Recipient) -> None:
         store = self.store
@@ -464,10 +277,18 @@ class Broadcaster:
         finished = b.finished_at or self.clock()
         return {
             "id": b.id,
+            "b": b,
             "counts": counts,
             "final": final,
+            "stopped": b.state == "cancelled",
             "seconds": max(0, int((finished - started).total_seconds())),
         }
+
+    def _stop_button(self, b: Broadcast) -> InlineKeyboardMarkup:
+        label = self.renderer.label("broadcast/_buttons.html", "halt", {"value": b.id})
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(html.unescape(label), callback_data=f"{STOP_PREFIX}{b.id}")]]
+        )
 
     async def _progress(self, b: Broadcast, force: bool = False) -> None:
         self._last_progress = time.monotonic()
@@ -475,7 +296,7 @@ class Broadcaster:
             return
         counts = await self.store.broadcast_counts(b.id)
         text = self.renderer.text("broadcast/progress.html", self._context(b, counts, False))
-        await self._show(b, text)
+        await self._show(b, text, self._stop_button(b))
 
     async def _report(self, b: Broadcast) -> None:
         current = await self.store.get_broadcast(b.id)
@@ -483,63 +304,20 @@ class Broadcaster:
             return
         counts = await self.store.broadcast_counts(b.id)
         text = self.renderer.text("broadcast/report.html", self._context(current, counts, True))
-        await self._show(current, text)
+        await self._show(current, text, None)
 
-    async def _show(self, b: Broadcast, text: str) -> None:
+    async def _show(self, b: Broadcast, text: str, markup: InlineKeyboardMarkup | None) -> None:
         assert b.report_chat is not None
         await self.pacer.slot(b.report_chat)
         try:
             if b.report_message is None:
-                message = await self.bot.send_message(b.report_chat, text)
+                message = await self.bot.send_message(b.report_chat, text, reply_markup=markup)
                 await self.store.set_report_message(b.id, message.message_id)
             else:
                 await self.bot.edit_message_text(
-                    text, chat_id=b.report_chat, message_id=b.report_message
+                    text, chat_id=b.report_chat, message_id=b.report_message, reply_markup=markup
                 )
         except RetryAfter as exc:
             self.pacer.pause(_retry_seconds(exc))
         except TelegramError as exc:
             log.info("could not show broadcast %s progress: %s", b.id, exc)
-
-
-# -- composer helpers ----------------------------------------------------------------------------
-
-_WHEN_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y %Hh", "%Y-%m-%d %H:%M")
-
-
-def parse_when(text: str, election: Election) -> datetime | None:
-    """A date-time typed by a broadcaster (Paris time unless an offset is given), or None."""
-    value = " ".join(text.strip().split())
-    for fmt in _WHEN_FORMATS:
-        try:
-            parsed = datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        return parsed.replace(tzinfo=election.tz)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=election.tz)
-
-
-def audience_choices(election: Election, kind: str) -> tuple[str, ...]:
-    """The values a broadcaster can pick for an audience kind."""
-    if kind == "category":
-        return tuple(c.value for c in Category)
-    if kind == "departement":
-        return election.departements
-    if kind == "progress":
-        return tuple(i for i in ITEMS if i != "identifier")
-    return ()
-
-
-def parse_audience(text: str, election: Election) -> Audience:
-    """An audience from `all|category=X|departement=NN|progress=STEP`; ValueError if unknown."""
-    audience = Audience.parse(text)
-    if audience.kind in ("category", "departement") and audience.value not in audience_choices(
-        election, audience.kind
-    ):
-        choices = ", ".join(audience_choices(election, audience.kind))
-        raise ValueError(f"bad {audience.kind} {audience.value!r} (choices: {choices})")
-    return audience
