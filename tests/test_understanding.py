@@ -228,8 +228,7 @@ async def test_a_clarified_text_is_kept_without_its_secrets(chat: Chat) -> None:
 async def test_every_example_of_the_issue_lands_on_its_step(
     chat: Chat, text: str, intent: str
 ) -> None:
-    if has_secret(text):  # "6h/semaine," looks like a password to today's detector
-        pytest.xfail("deleted as a pasted secret by bot/redact.py (its false positive)")
+    assert not has_secret(text)  # "vacataire 6h/semaine, électeur ou pas ?" is a question
     await chat.say("/menu")
     await chat.say(text)
     conv = await _conversation(chat)
