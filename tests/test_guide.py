@@ -194,7 +194,7 @@ async def test_portal_password_secret_notice_and_vote_flows(driver_at) -> None:
             ("Étape 4 : voter", "Je vote"),
             ("Ensuite", "un scrutin à la fois"),
             ("J'ai voté", "Merci d'avoir voté"),
-            ("/progression", "3 étapes sur 4"),
+            ("/progression", "4 étapes sur 4"),  # "J'ai voté" implies every step
         ],
     )
 

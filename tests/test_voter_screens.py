@@ -285,3 +285,22 @@ async def test_the_terminal_chat_knows_oubli_as_help_lists_it(services: Services
     await console.send("1")
     assert "tout ce que l'assistant savait de vous est effacé" in out.getvalue()
     assert await services.store.get_user(0) is None
+
+
+# -- progress ------------------------------------------------------------------------------
+
+
+async def test_i_voted_ticks_every_earlier_step_of_the_checklist(chat_at: Open) -> None:
+    chat = await chat_at("2026-12-04T10:00", "creteil-2026")
+    await chat.say("/progression")
+    assert "0 étape sur 4" in text(chat)
+    await chat.press("J'ai voté")
+    assert "4 étapes sur 4" in text(chat)
+    assert [label[:2] for label in labels(chat.last)[:4]] == ["☑️"] * 4
+    await chat.press("Espace électeur activé")  # not activated after all: so not voted either
+    assert "2 étapes sur 4" in text(chat)
+    shown = labels(chat.last)
+    assert shown[0].startswith("☑️") and shown[2].startswith("☑️")
+    assert shown[1].startswith("⬜") and shown[3].startswith("⬜")
+    store = chat.app.bot_data["services"].store
+    assert await store.progress_of(chat.user_id) == {"identifier", "vote_code"}

@@ -150,11 +150,15 @@ class FlowMachine:
             self.machine.remove_model(model)
 
 
+# The voter's checklist, in order; the last ("J'ai voté") implies every earlier item.
+CHECKLIST = ("identifier", "account", "vote_code", "voted")
+
+
 def mark(item: str) -> Action:
-    """An action ticking a checklist item."""
+    """An action ticking a checklist item ("voted" ticks them all)."""
 
     def action(ctx: Context) -> None:
-        ctx.progress.add(item)
+        ctx.progress.update(CHECKLIST if item == CHECKLIST[-1] else (item,))
 
     action.__name__ = f"mark_{item}"
     return action
