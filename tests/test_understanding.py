@@ -154,6 +154,8 @@ async def test_stop_asks_once_then_turns_reminders_off(chat: Chat) -> None:
     assert (await store.get_user(chat.user_id)).reminders is False
     await chat.say("arrêtez de m'envoyer des messages")
     assert "Vous ne recevez pas de rappels" in _text(chat)
+    shown = [b["text"] for row in chat.last["reply_markup"]["inline_keyboard"] for b in row]
+    assert not any("Non, continuer" in label for label in shown)  # no question was asked
 
 
 async def test_english_gets_one_english_line_then_the_french_answer(chat: Chat) -> None:

@@ -21,7 +21,7 @@ FLOW = Flow(
             "stop",
             buttons=("confirm_stop", "keep"),
             goto={"keep": "menu.main"},
-            show={"confirm_stop": _opted_in},
+            show={"confirm_stop": _opted_in, "keep": _opted_in},
         ),
         Step(
             "on",
