@@ -304,3 +304,15 @@ async def test_i_voted_ticks_every_earlier_step_of_the_checklist(chat_at: Open) 
     assert shown[1].startswith("⬜") and shown[3].startswith("⬜")
     store = chat.app.bot_data["services"].store
     assert await store.progress_of(chat.user_id) == {"identifier", "vote_code"}
+
+
+async def test_the_ballots_step_does_not_tell_every_voter_they_have_several(
+    chat_at: Open,
+) -> None:
+    chat = await chat_at("2026-12-04T10:00", "creteil-2026")
+    await chat.say("/menu")
+    await chat.press("4. Voter")
+    await chat.press("Ensuite")
+    shown = text(chat)
+    assert "Selon votre statut, vous votez pour 1 à 7 scrutins" in shown
+    assert "un scrutin à la fois" in shown and "Vous votez pour plusieurs" not in shown
