@@ -316,3 +316,17 @@ async def test_the_ballots_step_does_not_tell_every_voter_they_have_several(
     shown = text(chat)
     assert "Selon votre statut, vous votez pour 1 à 7 scrutins" in shown
     assert "un scrutin à la fois" in shown and "Vous votez pour plusieurs" not in shown
+
+
+async def test_the_fallback_lists_the_menu_with_the_menu_labels(chat_at: Open) -> None:
+    chat = await chat_at("2026-11-30T10:00", "creteil-2026")
+    await chat.say("/menu")
+    menu = labels(chat.last)
+    await chat.say("zorglub wxcv")
+    assert "Je n'ai pas bien compris" in text(chat)
+    shown = labels(chat.last)
+    assert "🗳️ 4. Voter" in shown and "📋 Liste électorale" in shown
+    assert [label for label in shown if label in menu] == [
+        label for label in menu if label in shown
+    ]
+    assert not any("Comment voter" in label for label in shown)
