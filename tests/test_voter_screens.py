@@ -330,3 +330,15 @@ async def test_the_fallback_lists_the_menu_with_the_menu_labels(chat_at: Open) -
         label for label in menu if label in shown
     ]
     assert not any("Comment voter" in label for label in shown)
+
+
+async def test_a_category_has_one_label_in_the_profile_and_the_missing_colleague_flow(
+    chat_at: Open,
+) -> None:
+    chat = await chat_at("2026-11-30T10:00", "creteil-2026")
+    await chat.say("/profil")
+    profile = labels(chat.last)[:5]
+    assert "AESH" in profile[3]
+    await chat.say("/menu")
+    await chat.press("Signaler un·e collègue")
+    assert labels(chat.last)[:5] == profile
