@@ -342,3 +342,20 @@ async def test_a_category_has_one_label_in_the_profile_and_the_missing_colleague
     await chat.say("/menu")
     await chat.press("Signaler un·e collègue")
     assert labels(chat.last)[:5] == profile
+
+
+def test_a_send_time_after_an_unpublished_closing_names_the_last_day_not_today() -> None:
+    now = datetime(2026, 12, 4, 10, 0, tzinfo=PARIS)
+    renderer = Renderer(load_election("creteil-2026"), lambda: now)
+    refused = html_to_plain(
+        renderer.text("broadcast/bad_when.html", {"reason": "after_close", "example": "x"})
+    )
+    assert "jeudi 10 décembre 2026 (heure de clôture pas encore publiée)" in refused
+    assert "4 décembre" not in refused
+    published = with_facts(load_election("creteil-2026"), {"vote_closes": "2026-12-10T17:00"})
+    refused = html_to_plain(
+        Renderer(published, lambda: now).text(
+            "broadcast/bad_when.html", {"reason": "after_close", "example": "x"}
+        )
+    )
+    assert "jeudi 10 décembre 2026 à 17h00" in refused
