@@ -126,8 +126,8 @@ async def test_after_closing_no_screen_sends_the_voter_on(chat_at: Open) -> None
     assert "✅ C'est fait" not in labels(chat.last)
     await chat.say("/menu")
     await chat.press("3. Notice")
-    await chat.press("pas reçue")
-    assert not any("nouveau code" in label for label in labels(chat.last))
+    assert "Le vote est clos" in text(chat)
+    assert labels(chat.last) == ["⬅️ Retour", "🏠 Menu"]  # nothing sends the voter on
     await chat.say("/menu")
     await chat.press("4. Voter")
     assert "Il n'est plus possible de voter" in text(chat)
@@ -359,3 +359,11 @@ def test_a_send_time_after_an_unpublished_closing_names_the_last_day_not_today()
         )
     )
     assert "jeudi 10 décembre 2026 à 17h00" in refused
+
+
+async def test_after_the_close_the_notice_step_says_the_vote_is_over(chat_at: Open) -> None:
+    chat = await chat_at("2026-12-11T10:00", "creteil-2026")
+    await chat.say("/menu")
+    await chat.press("3. Notice")
+    assert "Le vote est clos" in text(chat)
+    assert labels(chat.last) == ["⬅️ Retour", "🏠 Menu"]

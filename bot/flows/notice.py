@@ -3,12 +3,18 @@
 from bot.flows.base import Flow, Step, Transition, mark
 from bot.flows.conditions import phase_in
 
+_WHERE = ("got_it", "replacement", "aesh", "not_received")
+
 FLOW = Flow(
     name="notice",
     final=("got_it",),
     initial="where",
     steps=(
-        Step("where", buttons=("got_it", "replacement", "aesh", "not_received")),
+        Step(
+            "where",
+            buttons=_WHERE,
+            show=dict.fromkeys(_WHERE, phase_in("before_portal", "activation", "voting")),
+        ),
         Step("replacement", buttons=("got_it", "not_received")),
         Step("aesh", buttons=("got_it", "not_received")),
         Step(
