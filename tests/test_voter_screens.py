@@ -367,3 +367,14 @@ async def test_after_the_close_the_notice_step_says_the_vote_is_over(chat_at: Op
     await chat.press("3. Notice")
     assert "Le vote est clos" in text(chat)
     assert labels(chat.last) == ["⬅️ Retour", "🏠 Menu"]
+
+
+async def test_the_forgotten_webmail_password_has_one_label(chat_at: Open) -> None:
+    chat = await chat_at("2026-11-30T10:00", "creteil-2026")
+    await chat.say("/menu")
+    await chat.press("1. Mon adresse")
+    at_step_one = [label for label in labels(chat.last) if "messagerie oublié" in label]
+    await chat.say("/menu")
+    await chat.press("J'ai perdu")
+    in_lost_menu = [label for label in labels(chat.last) if "messagerie oublié" in label]
+    assert at_step_one == in_lost_menu == ["📧 Mot de passe de messagerie oublié"]
