@@ -378,3 +378,12 @@ async def test_the_forgotten_webmail_password_has_one_label(chat_at: Open) -> No
     await chat.press("J'ai perdu")
     in_lost_menu = [label for label in labels(chat.last) if "messagerie oublié" in label]
     assert at_step_one == in_lost_menu == ["📧 Mot de passe de messagerie oublié"]
+
+
+async def test_the_notice_step_claims_no_2022_only_practice_for_2026(chat_at: Open) -> None:
+    chat = await chat_at("2026-11-30T10:00", "creteil-2026")
+    await chat.say("/menu")
+    await chat.press("3. Notice")
+    shown = text(chat)
+    assert "secrétariat de votre établissement" in shown
+    assert "contre signature" not in shown  # DOMAIN.md: "against signature in 2022"
