@@ -387,3 +387,12 @@ async def test_the_notice_step_claims_no_2022_only_practice_for_2026(chat_at: Op
     shown = text(chat)
     assert "secrétariat de votre établissement" in shown
     assert "contre signature" not in shown  # DOMAIN.md: "against signature in 2022"
+
+
+async def test_the_reminder_settings_say_no_more_only_to_who_gets_them(chat_at: Open) -> None:
+    chat = await chat_at("2026-11-30T10:00", "creteil-2026")
+    await chat.say("/rappels")
+    assert "🔕 Ne pas recevoir de rappels" in labels(chat.last)
+    await chat.press("Recevoir les rappels")
+    await chat.say("/rappels")
+    assert "🔕 Ne plus recevoir de rappels" in labels(chat.last)
