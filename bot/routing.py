@@ -28,6 +28,9 @@ CLARIFY_TEXT_MAX = 300
 HUMAN_REQUEST = "human.requested"
 HUMAN_OFFER = "human.offer"
 HUMAN_UNAVAILABLE = "human.unavailable"
+MENU = "menu.main"
+# "/menu" typed without its slash is a command, not a question (folded): data.
+_MENU_WORDS = frozenset({"menu", "menu principal", "le menu", "accueil", "retour au menu"})
 # Words that may surround a category or département in a statement about oneself
 # ("je suis AESH dans le 94"): folded, data for `profile_statement`.
 _STATEMENT_WORDS = frozenset(
@@ -100,7 +103,9 @@ class QuestionGuard:
         self.own = frozenset(own)  # intents that are answers to this step ("aesh 93"...)
 
     async def __call__(self, text: str, ctx: Context) -> str | None:
-        """The wrapped handler's trigger, or None for a question."""
+        """The wrapped handler's trigger, or None for a question (or "menu" typed)."""
+        if fold(text) in _MENU_WORDS:
+            return None
         decision = understood(text)
         question = decision.kind == "answer" and decision.intent not in self.own
         if question and profile_statement(text) is None:
@@ -149,6 +154,9 @@ class Router:
     async def __call__(self, text: str, ctx: Context) -> Route:
         """Where `text` leads."""
         ctx.data.pop(CLARIFY_TEXT, None)  # a message left unclarified is not kept
+        if fold(text) in _MENU_WORDS and self._exists(MENU):
+            ctx.data["misunderstood"] = 0
+            return Route(goto=MENU, trigger="text:menu")
         stated = profile_statement(text)
         if stated is not None and _only_unknown_fields(ctx, *stated):
             ctx.data["misunderstood"] = 0

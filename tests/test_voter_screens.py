@@ -396,3 +396,16 @@ async def test_the_reminder_settings_say_no_more_only_to_who_gets_them(chat_at: 
     await chat.press("Recevoir les rappels")
     await chat.say("/rappels")
     assert "🔕 Ne plus recevoir de rappels" in labels(chat.last)
+
+
+@pytest.mark.parametrize("typed", ["menu", "Menu", "MENU !", "menu principal", "accueil"])
+async def test_menu_typed_without_its_slash_opens_the_menu(chat_at: Open, typed: str) -> None:
+    chat = await chat_at("2026-11-30T10:00", "creteil-2026")
+    await chat.say("/menu")
+    await chat.press("4. Voter")
+    await chat.say(typed)
+    assert text(chat).startswith("Menu\n") and "Vous parlez de" not in text(chat)
+    await chat.press("Liste électorale")
+    await chat.press("Vérifier un·e collègue")
+    await chat.say(typed)  # at a step waiting for a name, too
+    assert text(chat).startswith("Menu\n")
