@@ -279,7 +279,7 @@ async def test_free_text_lands_on_the_right_step(driver_at) -> None:
 
 async def test_a_question_naming_a_colleague_looks_them_up(driver_at, tmp_path) -> None:
     from bot.roll import import_roll
-    from tests.test_roll import ROWS, write
+    from tests.fakes.roll_csv import ROWS, write
 
     d = await driver_at()
     await import_roll(d.services.store, write(tmp_path / "roll.csv", ROWS), MOMENTS["activation"])

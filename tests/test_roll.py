@@ -16,25 +16,9 @@ from bot.roll import Answer, NameKey, extract_name, find, import_roll, on_ballot
 from bot.settings import PARIS
 from store import SqliteStore, open_store
 from tests.conftest import votebot_cli
+from tests.fakes.roll_csv import HEADER, ROWS, write
 
 NOW = datetime(2022, 11, 2, 10, 0, tzinfo=PARIS)
-HEADER = "Nom;Prénom;Scrutin;Catégorie;Département;Établissement\n"
-ROWS = [
-    "LEFÈVRE;Anne-Sophie;CSA de proximité de Créteil;AESH;93;Collège Jean Jaurès",
-    "N'DIAYE;Awa;CSA de proximité de Créteil;Premier degré;094;École Pasteur",
-    "DE LA FONTAINE;Jean;CSA de proximité de Créteil;2nd degré;77;Lycée Uruguay",
-    "ŒUVRARD;Cécile;CSA de proximité de Créteil;ATSS;94;Rectorat",
-    "LE GOFF;Yann;CSA de proximité de Créteil;AED;93;Collège Pablo Neruda",
-    "D'ARC;Jeanne;CSA de proximité de Créteil;AED;77;Collège Condorcet",
-    "MARTIN;Lætitia;CSA de proximité de Créteil;AESH;94;École Jules Ferry",
-    "MARTIN;Lætitia;CAP des AESH;AESH;94;École Jules Ferry",
-]
-
-
-def write(path: Path, rows: list[str], header: str = HEADER, **encoding: str) -> Path:
-    text = header + "\n".join(rows) + "\n"
-    path.write_bytes(text.encode(encoding.get("encoding", "utf-8")))
-    return path
 
 
 @pytest.fixture

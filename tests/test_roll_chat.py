@@ -16,7 +16,7 @@ from bot.telegram.app import build_application
 from tests.conftest import ACTIVATION_NOW, Chat, make_settings
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.inprocess import FakeRequest
-from tests.test_roll import ROWS, write
+from tests.fakes.roll_csv import ROWS, write
 
 LIMIT = 3
 

@@ -61,7 +61,7 @@ async def test_at_the_roll_step_a_name_is_looked_up_and_a_how_to_is_explained(
     chat: Chat, tmp_path: Path
 ) -> None:
     from bot.roll import import_roll
-    from tests.test_roll import ROWS, write
+    from tests.fakes.roll_csv import ROWS, write
 
     store = _services(chat).store
     await import_roll(store, write(tmp_path / "roll.csv", ROWS), ACTIVATION_NOW)
