@@ -409,3 +409,12 @@ async def test_menu_typed_without_its_slash_opens_the_menu(chat_at: Open, typed:
     await chat.press("Vérifier un·e collègue")
     await chat.say(typed)  # at a step waiting for a name, too
     assert text(chat).startswith("Menu\n")
+
+
+async def test_the_reminder_offer_names_only_dates_still_ahead(chat_at: Open) -> None:
+    chat = await chat_at("2026-11-30T10:00", "creteil-2026")
+    await chat.say("/start")
+    await chat.press("Passer")
+    offer = text(chat)
+    assert "rappels aux dates importantes" in offer and "jours du vote" in offer
+    assert "ouverture du portail" not in offer and "notice" not in offer
