@@ -9,6 +9,7 @@ from store.broadcasts import Audience, Broadcast, BroadcastCounts, BroadcastQuer
 from store.conversations import ConversationQueries
 from store.db import Database
 from store.directory import DirectoryEntry, DirectoryQueries
+from store.inbox import Claimed, InboxCounts, InboxQueries, Intake, Received
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
@@ -20,9 +21,13 @@ __all__ = [
     "Audience",
     "Broadcast",
     "BroadcastCounts",
+    "Claimed",
     "Conversation",
     "DirectoryEntry",
+    "InboxCounts",
+    "Intake",
     "ProcessedUpdate",
+    "Received",
     "Recipient",
     "RollEntry",
     "RollGeneration",
@@ -45,6 +50,7 @@ class SqliteStore(
     RollQueries,
     SupportQueries,
     BroadcastQueries,
+    InboxQueries,
 ):
     """The SQLite backend: one query mixin per table group, one shared database."""
 

@@ -25,6 +25,12 @@ LEFT JOIN conversations AS c ON c.user_id = k.id
 LEFT JOIN processed_updates AS p ON p.update_id = k.update_id
 """
 
+# An update of the inbox (store/inbox.py) is finished in the transaction that ends its step.
+_INBOX_DONE = (
+    "UPDATE inbox SET status = 'done', payload = NULL, claimed_by = NULL, lease_until = NULL, "
+    "finished_at = ? WHERE update_id = ? AND status = 'queued'"
+)
+
 
 class ConversationQueries:
     """Reads and writes of conversations, processed_updates and transition_events."""
@@ -102,6 +108,8 @@ class ConversationQueries:
                 )
                 if cursor.rowcount == 0:
                     return False
+                if not step.replies:  # nothing to send: the update is finished with its step
+                    await conn.execute(_INBOX_DONE, (to_db(now), step.update_id))
             await conn.execute(
                 "INSERT INTO conversations (user_id, flow, state, data, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
@@ -139,11 +147,13 @@ class ConversationQueries:
         return True
 
     async def mark_replied(self, update_id: int, now: datetime) -> None:
-        """Record that the replies of an update reached Telegram."""
-        await self.db.execute(
-            "UPDATE processed_updates SET replied_at = ?, replies = '[]' WHERE update_id = ?",
-            (to_db(now), update_id),
-        )
+        """Record that the replies of an update reached Telegram: the update is finished."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE processed_updates SET replied_at = ?, replies = '[]' WHERE update_id = ?",
+                (to_db(now), update_id),
+            )
+            await conn.execute(_INBOX_DONE, (to_db(now), update_id))
 
     async def transition_events(self, user_id: int) -> list[TransitionEvent]:
         """A voter's steps, oldest first."""
@@ -163,10 +173,14 @@ class ConversationQueries:
         ]
 
     async def purge_processed_updates(self, before: datetime) -> int:
-        """Forget update ids handled and answered before a date; returns how many."""
+        """Forget update ids handled and answered before a date, and finished inbox entries;
+        returns how many updates were forgotten."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "DELETE FROM processed_updates WHERE processed_at < ? AND replied_at IS NOT NULL",
                 (to_db(before),),
+            )
+            await conn.execute(
+                "DELETE FROM inbox WHERE status <> 'queued' AND finished_at < ?", (to_db(before),)
             )
             return cursor.rowcount

@@ -1,0 +1,202 @@
+"""The durable inbox: updates stored on receipt, claimed with a lease, finished with their step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from store.db import Database
+from store.times import to_db
+
+QUEUED, DONE, DROPPED, THROTTLED, ASIDE = "queued", "done", "dropped", "throttled", "aside"
+
+# The oldest queued update of each voter, unless it is leased (in hand, or waiting for a retry).
+_HEADS = """
+SELECT i.update_id, i.voter, i.payload, i.attempts FROM inbox AS i
+WHERE i.status = 'queued'
+  AND i.update_id = (SELECT MIN(j.update_id) FROM inbox AS j
+                     WHERE j.voter = i.voter AND j.status = 'queued')
+  AND (i.lease_until IS NULL OR i.lease_until <= ?)
+ORDER BY i.update_id
+LIMIT ?
+"""
+
+
+@dataclass(frozen=True)
+class Received:
+    """One update as it arrived: its id, ordering key and JSON text."""
+
+    update_id: int
+    voter: int
+    payload: str
+    droppable: bool = True  # a message or button press (not e.g. a block/unblock notice)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What storing a batch did: new updates, repeats ignored, excess dropped, who to warn."""
+
+    stored: int
+    repeated: int
+    dropped: int
+    warn: tuple[int, ...]  # voters whose backlog just reached the cap (told once to wait)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An update leased to a worker."""
+
+    update_id: int
+    voter: int
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """Updates waiting, set aside (poison) and dropped (flood)."""
+
+    queued: int
+    aside: int
+    dropped: int
+
+
+class InboxQueries:
+    """Reads and writes of the inbox table."""
+
+    db: Database
+
+    async def inbox_add(self, batch: Sequence[Received], now: datetime, cap: int) -> Intake:
+        """Store a batch in one transaction; a voter's droppable updates beyond `cap` queued
+        ones are recorded as dropped (content not kept), the first of them marked to warn."""
+        if not batch:
+            return Intake(0, 0, 0, ())
+        ids = [r.update_id for r in batch]
+        voters = sorted({r.voter for r in batch})
+        stored = repeated = dropped = 0
+        warn: list[int] = []
+        async with self.db.transaction() as conn:
+            marks = ",".join("?" * len(ids))
+            rows = await conn.execute_fetchall(
+                f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", ids
+            )
+            seen = {row[0] for row in rows}
+            marks = ",".join("?" * len(voters))
+            rows = await conn.execute_fetchall(
+                f"SELECT voter, COUNT(*) FROM inbox WHERE status = 'queued' "
+                f"AND voter IN ({marks}) GROUP BY voter",
+                voters,
+            )
+            queued = {row[0]: row[1] for row in rows}
+            keep, drop = [], []
+            for item in sorted(batch, key=lambda r: r.update_id):
+                if item.update_id in seen:
+                    repeated += 1
+                    continue
+                seen.add(item.update_id)
+                if item.droppable and queued.get(item.voter, 0) >= cap:
+                    told = item.voter in warn or await self._warned(conn, item.voter)
+                    status = DROPPED if told else THROTTLED
+                    if not told:
+                        warn.append(item.voter)
+                    drop.append((item.update_id, item.voter, to_db(now), status, to_db(now)))
+                    continue
+                queued[item.voter] = queued.get(item.voter, 0) + 1
+                keep.append((item.update_id, item.voter, item.payload, to_db(now)))
+            if keep:
+                await conn.executemany(
+                    "INSERT INTO inbox (update_id, voter, payload, received_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+                    keep,
+                )
+            if drop:
+                await conn.executemany(
+                    "INSERT INTO inbox (update_id, voter, received_at, status, finished_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+                    drop,
+                )
+            stored, dropped = len(keep), len(drop)
+        return Intake(stored, repeated, dropped, tuple(warn))
+
+    @staticmethod
+    async def _warned(conn, voter: int) -> bool:
+        """Whether the voter was already told to wait during their current backlog."""
+        rows = await conn.execute_fetchall(
+            "SELECT 1 FROM inbox WHERE voter = ? AND status = 'throttled' AND update_id > "
+            "(SELECT MIN(update_id) FROM inbox WHERE voter = ? AND status = 'queued') LIMIT 1",
+            (voter, voter),
+        )
+        return bool(rows)
+
+    async def inbox_claim(
+        self, owner: str, limit: int, now: datetime, until: datetime
+    ) -> list[Claimed]:
+        """Lease up to `limit` updates to `owner`: each the oldest queued of its voter, none of
+        a voter who has one in hand; oldest first."""
+        if limit <= 0:
+            return []
+        async with self.db.transaction() as conn:
+            rows = await conn.execute_fetchall(_HEADS, (to_db(now), limit))
+            claimed = [Claimed(r[0], r[1], r[2] or "{}", r[3]) for r in rows]
+            if claimed:
+                await conn.executemany(
+                    "UPDATE inbox SET claimed_by = ?, lease_until = ? WHERE update_id = ?",
+                    [(owner, to_db(until), c.update_id) for c in claimed],
+                )
+        return claimed
+
+    async def inbox_renew(self, owner: str, until: datetime) -> None:
+        """Extend the leases of every update `owner` still holds."""
+        await self.db.execute(
+            "UPDATE inbox SET lease_until = ? WHERE claimed_by = ? AND status = 'queued'",
+            (to_db(until), owner),
+        )
+
+    async def inbox_done(self, update_id: int, now: datetime) -> None:
+        """Finish an update (its content is forgotten)."""
+        await self.db.execute(
+            "UPDATE inbox SET status = 'done', payload = NULL, claimed_by = NULL, "
+            "lease_until = NULL, finished_at = ? WHERE update_id = ? AND status = 'queued'",
+            (to_db(now), update_id),
+        )
+
+    async def inbox_retry(self, update_id: int, not_before: datetime, failed: bool) -> int:
+        """Release an update to be handled again from `not_before`; a failed try is counted.
+        Returns the tries failed so far."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE inbox SET claimed_by = NULL, lease_until = ?, attempts = attempts + ? "
+                "WHERE update_id = ?",
+                (to_db(not_before), 1 if failed else 0, update_id),
+            )
+            rows = await conn.execute_fetchall(
+                "SELECT attempts FROM inbox WHERE update_id = ?", (update_id,)
+            )
+        return int(rows[0][0]) if rows else 0
+
+    async def inbox_set_aside(self, update_id: int, now: datetime, error: str) -> None:
+        """Take an update that cannot be handled out of the queue (its content is forgotten)."""
+        await self.db.execute(
+            "UPDATE inbox SET status = 'aside', payload = NULL, claimed_by = NULL, "
+            "lease_until = NULL, finished_at = ?, error = ? WHERE update_id = ?",
+            (to_db(now), error[:500], update_id),
+        )
+
+    async def inbox_counts(self) -> InboxCounts:
+        """How many updates wait, were set aside, were dropped."""
+        rows = await self.db.fetchall("SELECT status, COUNT(*) FROM inbox GROUP BY status")
+        counts = {row[0]: row[1] for row in rows}
+        return InboxCounts(
+            queued=counts.get(QUEUED, 0),
+            aside=counts.get(ASIDE, 0),
+            dropped=counts.get(DROPPED, 0) + counts.get(THROTTLED, 0),
+        )
+
+    async def inbox_purge(self, before: datetime) -> int:
+        """Forget finished updates older than a date (set-aside ones included)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM inbox WHERE status <> 'queued' AND finished_at < ?", (to_db(before),)
+            )
+            return cursor.rowcount
