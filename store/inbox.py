@@ -183,6 +183,29 @@ class InboxQueries:
             (to_db(now), error[:500], update_id),
         )
 
+    async def inbox_owners(self) -> list[str]:
+        """The workers holding leases now (to release those of a process that died)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT claimed_by FROM inbox WHERE status = 'queued' "
+            "AND claimed_by IS NOT NULL"
+        )
+        return [row[0] for row in rows]
+
+    async def inbox_release(self, owner: str) -> None:
+        """Give back every lease of `owner` (a worker known to be gone)."""
+        await self.db.execute(
+            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL "
+            "WHERE claimed_by = ? AND status = 'queued'",
+            (owner,),
+        )
+
+    async def inbox_last(self, since: datetime) -> int | None:
+        """The newest update id received since a date (the getUpdates offset to resume at)."""
+        row = await self.db.fetchone(
+            "SELECT MAX(update_id) FROM inbox WHERE received_at >= ?", (to_db(since),)
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
     async def inbox_counts(self) -> InboxCounts:
         """How many updates wait, were set aside, were dropped."""
         rows = await self.db.fetchall("SELECT status, COUNT(*) FROM inbox GROUP BY status")

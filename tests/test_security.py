@@ -3,7 +3,6 @@ SQL injection inert — through the real Application on the in-process fake Bot 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from typing import Any
@@ -14,9 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.flows import default_flows
 from bot.logs import NOISY, configure_logging
-from bot.telegram.polling import Poller
 from store import Conversation, StepCommit
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat
+from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, Served
 
 # Commands any voter may use. Every other CommandHandler is treated as a staff, union or
 # admin command and must be refused to a plain voter: add new voter commands here.
@@ -147,19 +145,12 @@ async def test_pasted_secrets_reach_neither_logs_nor_database_nor_replies(chat: 
     for f in root.handlers[0].filters:
         keep.addFilter(f)
     root.addHandler(keep)
-    await chat.app.start()
-    poller = Poller(chat.app, timeout=0, idle=0.01)  # through getUpdates, as in production
-    stop = asyncio.Event()
-    polling = asyncio.create_task(poller.run(stop))
+    served = await Served(chat.app).__aenter__()  # through getUpdates, as in production
 
     async def through_telegram(*updates: dict[str, Any]) -> None:
         for update in updates:
             chat.api.push(update)
-        for _ in range(500):
-            await asyncio.sleep(0.01)
-            if poller.highest >= updates[-1]["update_id"] and not poller.pending:
-                return
-        raise TimeoutError("updates not handled")
+        await served.settle(updates[-1]["update_id"])
 
     try:
         await through_telegram(chat.api.text_update(VOTER, "/start"))
@@ -174,9 +165,7 @@ async def test_pasted_secrets_reach_neither_logs_nor_database_nor_replies(chat: 
                 await through_telegram(chat.api.press_update(VOTER, chat.last, NUMEN))
         await through_telegram(chat.api.text_update(VOTER, f"/start {NUMEN}"))
     finally:
-        stop.set()
-        await polling
-        await chat.app.stop()
+        await served.__aexit__()
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
         for name, level in levels.items():

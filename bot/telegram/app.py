@@ -164,7 +164,7 @@ def build_application(
 
 
 def run_polling(settings: Settings, election: Election) -> None:
-    """Serve voters by long polling until interrupted (updates confirmed once handled)."""
+    """Serve voters by long polling until interrupted (updates confirmed once stored)."""
     import asyncio
 
     from bot.telegram.polling import serve
@@ -174,16 +174,21 @@ def run_polling(settings: Settings, election: Election) -> None:
 
 
 def run_webhook(settings: Settings, election: Election, url: str) -> None:
-    """Serve voters from Telegram's webhook calls to `url` (checked with the secret token)."""
+    """Serve voters from Telegram's webhook calls to `url` (checked with the secret token);
+    a call is answered once its update is stored in the inbox."""
+    import asyncio
     from urllib.parse import urlsplit
+
+    from bot.telegram.polling import serve
+    from bot.telegram.webhook import webhook_source
 
     assert settings.webhook_secret, "VOTEBOT_WEBHOOK_SECRET is required in webhook mode"
     app = build_application(settings, election)
-    app.run_webhook(
+    source = webhook_source(
         listen=settings.webhook_listen,
         port=settings.webhook_port,
-        url_path=urlsplit(url).path.lstrip("/"),
-        webhook_url=url,
-        secret_token=settings.webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
+        path=urlsplit(url).path.strip("/"),
+        url=url,
+        secret=settings.webhook_secret.get_secret_value(),
     )
+    asyncio.run(serve(app, source))
