@@ -188,6 +188,11 @@ async def _cmd_stats(services, args: argparse.Namespace) -> int:
     h = stats.handoffs
     median = format_duration(stats.median_close) or "-"
     print(f"handoffs: {h.open} open, {h.closed} closed, median time to close {median}")
+    inbox = await services.store.inbox_counts()
+    print(
+        f"updates: {inbox.queued} waiting, {inbox.aside} set aside (could not be handled), "
+        f"{inbox.dropped} dropped (a voter flooding)"
+    )
     return 0
 
 
