@@ -170,8 +170,10 @@ class InboxQueries:
                 "WHERE update_id = ?",
                 (to_db(not_before), 1 if failed else 0, update_id),
             )
-            rows = await conn.execute_fetchall(
-                "SELECT attempts FROM inbox WHERE update_id = ?", (update_id,)
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT attempts FROM inbox WHERE update_id = ?", (update_id,)
+                )
             )
         return int(rows[0][0]) if rows else 0
 
