@@ -71,6 +71,32 @@ class Intake:
 
     def __init__(self, app: Application, worker: InboxWorker, cap: int = FLOOD_CAP) -> None:
         self.app, self.worker, self.cap = app, worker, cap
+        self._waiting: list[tuple[object, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def take_one(self, raw: object) -> None:
+        """Store one update (a webhook call); calls arriving while a write is under way share
+        the next transaction. Returns once it is stored; raises if the store failed."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((raw, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_waiting())
+        await done
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self._waiting:
+                waiting, self._waiting = self._waiting, []
+                try:
+                    await self.take([raw for raw, _ in waiting])
+                except Exception as exc:
+                    for _, done in waiting:
+                        done.set_exception(exc)
+                    continue
+                for _, done in waiting:
+                    done.set_result(None)
+        finally:
+            self._writer = None
 
     @property
     def services(self) -> Services:

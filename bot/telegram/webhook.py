@@ -46,7 +46,7 @@ class WebhookHandler(RequestHandler):
             self.set_status(400)
             return
         try:
-            await self.intake.take([raw])
+            await self.intake.take_one(raw)
         except Exception:  # not stored: Telegram will call again
             log.exception("could not store a webhook update")
             self.set_status(500)
