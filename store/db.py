@@ -87,6 +87,13 @@ class Database:
         async with self._write_lock:
             await self.conn.execute(sql, params)
 
+    async def execute_returning(
+        self, sql: str, params: Sequence[Any] = ()
+    ) -> Iterable[aiosqlite.Row]:
+        """Run one write statement with RETURNING, atomic on its own; its rows (one hop)."""
+        async with self._write_lock:
+            return await self.conn.execute_fetchall(sql, params)
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         """Run a query and return its first row (one hop to the database thread)."""
         rows = await self.conn.execute_fetchall(sql, params)

@@ -11,15 +11,19 @@ from store.times import to_db
 
 QUEUED, DONE, DROPPED, THROTTLED, ASIDE = "queued", "done", "dropped", "throttled", "aside"
 
-# The oldest queued update of each voter, unless it is leased (in hand, or waiting for a retry).
-_HEADS = """
-SELECT i.update_id, i.voter, i.payload, i.attempts FROM inbox AS i
-WHERE i.status = 'queued'
-  AND i.update_id = (SELECT MIN(j.update_id) FROM inbox AS j
-                     WHERE j.voter = i.voter AND j.status = 'queued')
-  AND (i.lease_until IS NULL OR i.lease_until <= ?)
-ORDER BY i.update_id
-LIMIT ?
+# Lease the oldest queued update of each voter, unless it is leased already (in hand, or
+# waiting for a retry): one statement, so a claim is atomic in any backend.
+_CLAIM = """
+UPDATE inbox SET claimed_by = ?, lease_until = ?
+WHERE update_id IN (
+  SELECT i.update_id FROM inbox AS i
+  WHERE i.status = 'queued'
+    AND i.update_id = (SELECT MIN(j.update_id) FROM inbox AS j
+                       WHERE j.voter = i.voter AND j.status = 'queued')
+    AND (i.lease_until IS NULL OR i.lease_until <= ?)
+  ORDER BY i.update_id
+  LIMIT ?)
+RETURNING update_id, voter, payload, attempts
 """
 
 
@@ -43,7 +47,7 @@ class Intake:
     warn: tuple[int, ...]  # voters whose backlog just reached the cap (told once to wait)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Claimed:
     """An update leased to a worker."""
 
@@ -136,15 +140,8 @@ class InboxQueries:
         a voter who has one in hand; oldest first."""
         if limit <= 0:
             return []
-        async with self.db.transaction() as conn:
-            rows = await conn.execute_fetchall(_HEADS, (to_db(now), limit))
-            claimed = [Claimed(r[0], r[1], r[2] or "{}", r[3]) for r in rows]
-            if claimed:
-                await conn.executemany(
-                    "UPDATE inbox SET claimed_by = ?, lease_until = ? WHERE update_id = ?",
-                    [(owner, to_db(until), c.update_id) for c in claimed],
-                )
-        return claimed
+        rows = await self.db.execute_returning(_CLAIM, (owner, to_db(until), to_db(now), limit))
+        return sorted(Claimed(r[0], r[1], r[2] or "{}", r[3]) for r in rows)
 
     async def inbox_renew(self, owner: str, until: datetime) -> None:
         """Extend the leases of every update `owner` still holds."""
