@@ -150,9 +150,10 @@ class BotProcess:
         if self.mode == "webhook":
             cmd += ["--webhook", self.webhook_url]
         profile = os.environ.get("BENCH_PROFILE")  # e.g. /tmp/votebot.txt: py-spy's flat view
-        if profile and self.kind == "votebot":
-            out = f"{profile}.{self.mode}.{self.starts}"
-            cmd = ["py-spy", "record", "-f", "raw", "-o", out, "-r", "200", "--", *cmd]
+        if profile and self.kind in os.environ.get("BENCH_PROFILE_KINDS", "votebot"):
+            out = f"{profile}.{self.mode}.{self.kind}.{self.starts}"
+            idle = ["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []
+            cmd = ["py-spy", "record", "-f", "raw", "-o", out, "-r", "200", *idle, "--", *cmd]
             self.profiled = True
         return cmd
 

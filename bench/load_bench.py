@@ -78,7 +78,7 @@ def top_functions(prefix: str, mode: str, count: int = 8) -> list[str]:
     """The functions the bot spent most samples in (self time), from py-spy's raw output."""
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for path in glob.glob(f"{prefix}.{mode}.*"):
+    for path in glob.glob(f"{prefix}.{mode}.votebot.*"):
         for line in Path(path).read_text(errors="replace").splitlines():
             stack, _, samples = line.rpartition(" ")
             if not samples.isdigit():
@@ -123,7 +123,7 @@ async def main(args: argparse.Namespace) -> int:
         checks = [
             (
                 f"harness: echo bot {echo.rate:.0f} updates/s (must be ≥ {ECHO_FLOOR:.0f}, else "
-                "the harness is the bottleneck and the figures below are not the bot's)",
+                "the harness or the machine is the bottleneck: the figures are not the bot's)",
                 echo.rate >= ECHO_FLOOR,
             ),
             (f"throughput {ratio:.2f} × echo (target ≥ 0.80)", ratio >= 0.8),
@@ -138,7 +138,10 @@ async def main(args: argparse.Namespace) -> int:
             print(f"[{mode}] {'PASS' if ok else 'MISS'} {text}")
             failed |= not ok
         if echo.rate < ECHO_FLOOR:
-            print(f"[{mode}] FAIL: harness is the bottleneck")
+            print(
+                f"[{mode}] FAIL: harness is the bottleneck (harness CPU {echo.harness_cpu:.0%}, "
+                f"echo bot CPU {echo.bot_cpu:.0%} of a core, load {os.getloadavg()[0]:.1f})"
+            )
         profile = os.environ.get("BENCH_PROFILE")
         if profile:
             print(f"[{mode}] top functions of votebot (py-spy, self time):")

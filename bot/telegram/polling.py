@@ -63,8 +63,17 @@ class Poller:
         self.highest = max(self.highest, last if last is not None else -1)
         delay = FIRST_RETRY
         while not stop.is_set():
+            fetch = asyncio.ensure_future(self._fetch())
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([fetch, stopping], return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():  # stopping: what this call returns is fetched next time
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetch
+                break
             try:
-                updates = await self._fetch()
+                updates = fetch.result()
                 delay = FIRST_RETRY
             except RetryAfter as exc:
                 await _sleep(stop, _seconds(exc.retry_after))
