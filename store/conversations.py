@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 
 from store.db import Database
@@ -92,8 +93,9 @@ class ConversationQueries:
     async def commit_step(self, step: StepCommit, now: datetime) -> bool:
         """Write a handled update atomically; False if that update id was already recorded."""
         conv = step.conversation
-        async with self.db.transaction() as conn:
-            await conn.execute(
+
+        def write(conn: sqlite3.Connection) -> bool:
+            conn.execute(
                 "INSERT INTO users (user_id, first_name, first_seen, last_seen) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET last_seen = "
                 "excluded.last_seen, active = 1, first_name = CASE WHEN excluded.first_name = '' "
@@ -101,7 +103,7 @@ class ConversationQueries:
                 (conv.user_id, step.first_name, to_db(now), to_db(now)),
             )
             if step.update_id is not None:
-                cursor = await conn.execute(
+                cursor = conn.execute(
                     "INSERT INTO processed_updates (update_id, user_id, replies, processed_at) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING",
                     (step.update_id, conv.user_id, json.dumps(step.replies), to_db(now)),
@@ -109,8 +111,8 @@ class ConversationQueries:
                 if cursor.rowcount == 0:
                     return False
                 if not step.replies:  # nothing to send: the update is finished with its step
-                    await conn.execute(_INBOX_DONE, (to_db(now), step.update_id))
-            await conn.execute(
+                    conn.execute(_INBOX_DONE, (to_db(now), step.update_id))
+            conn.execute(
                 "INSERT INTO conversations (user_id, flow, state, data, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
                 "flow = excluded.flow, state = excluded.state, data = excluded.data, "
@@ -121,22 +123,22 @@ class ConversationQueries:
                 if name not in PROFILE_FIELDS:
                     raise ValueError(f"not a profile field: {name}")
                 # The column name comes from the fixed whitelist, the value is a parameter.
-                await conn.execute(
+                conn.execute(
                     f"UPDATE users SET {name} = ? WHERE user_id = ?", (value, conv.user_id)
                 )
             if step.progress_done:
-                await conn.executemany(
+                conn.executemany(
                     "INSERT INTO progress (user_id, item, done_at) VALUES (?, ?, ?) "
                     "ON CONFLICT(user_id, item) DO NOTHING",
                     [(conv.user_id, item, to_db(now)) for item in sorted(step.progress_done)],
                 )
             if step.progress_undone:
-                await conn.executemany(
+                conn.executemany(
                     "DELETE FROM progress WHERE user_id = ? AND item = ?",
                     [(conv.user_id, item) for item in sorted(step.progress_undone)],
                 )
             if step.events:
-                await conn.executemany(
+                conn.executemany(
                     "INSERT INTO transition_events (user_id, at, flow, source, dest, trigger) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [
@@ -144,16 +146,21 @@ class ConversationQueries:
                         for e in step.events
                     ],
                 )
-        return True
+            return True
+
+        return await self.db.atomic(write)
 
     async def mark_replied(self, update_id: int, now: datetime) -> None:
         """Record that the replies of an update reached Telegram: the update is finished."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "UPDATE processed_updates SET replied_at = ?, replies = '[]' WHERE update_id = ?",
                 (to_db(now), update_id),
             )
-            await conn.execute(_INBOX_DONE, (to_db(now), update_id))
+            conn.execute(_INBOX_DONE, (to_db(now), update_id))
+
+        await self.db.atomic(write)
 
     async def transition_events(self, user_id: int) -> list[TransitionEvent]:
         """A voter's steps, oldest first."""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
+T = TypeVar("T")
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -81,6 +83,25 @@ class Database:
                 await self.conn.execute("ROLLBACK")
                 raise
             await self.conn.execute("COMMIT")
+
+    async def atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the raw connection in the database thread as one write transaction
+        (BEGIN IMMEDIATE … COMMIT, rolled back on error): one hop, however many statements."""
+
+        def run() -> T:
+            raw: sqlite3.Connection = self.conn._conn  # aiosqlite's connection, in its thread
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(raw)
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+            return result
+
+        async with self._write_lock:
+            # aiosqlite's own way of running a call in its thread (as execute_fetchall does).
+            return await self.conn._execute(run)  # type: ignore[no-any-return]
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one write statement, atomic on its own (autocommit: one hop, under the lock)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from store.db import Database
 from store.times import to_db
@@ -66,6 +68,61 @@ class InboxCounts:
     dropped: int
 
 
+def _add(batch: Sequence[Received], now: str, cap: int, conn: sqlite3.Connection) -> Intake:
+    ids = [r.update_id for r in batch]
+    voters = sorted({r.voter for r in batch})
+    marks = ",".join("?" * len(ids))
+    seen = {
+        row[0]
+        for row in conn.execute(f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", ids)
+    }
+    marks = ",".join("?" * len(voters))
+    queued = dict(
+        conn.execute(
+            f"SELECT voter, COUNT(*) FROM inbox WHERE status = 'queued' AND voter IN ({marks}) "
+            "GROUP BY voter",
+            voters,
+        ).fetchall()
+    )
+    keep, drop, warn, repeated = [], [], [], 0
+    for item in sorted(batch, key=lambda r: r.update_id):
+        if item.update_id in seen:
+            repeated += 1
+            continue
+        seen.add(item.update_id)
+        if item.droppable and queued.get(item.voter, 0) >= cap:
+            told = item.voter in warn or _warned(conn, item.voter)
+            if not told:
+                warn.append(item.voter)
+            drop.append((item.update_id, item.voter, now, DROPPED if told else THROTTLED, now))
+            continue
+        queued[item.voter] = queued.get(item.voter, 0) + 1
+        keep.append((item.update_id, item.voter, item.payload, now))
+    if keep:
+        conn.executemany(
+            "INSERT INTO inbox (update_id, voter, payload, received_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (update_id) DO NOTHING",
+            keep,
+        )
+    if drop:
+        conn.executemany(
+            "INSERT INTO inbox (update_id, voter, received_at, status, finished_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+            drop,
+        )
+    return Intake(len(keep), repeated, len(drop), tuple(warn))
+
+
+def _warned(conn: sqlite3.Connection, voter: int) -> bool:
+    """Whether the voter was already told to wait during their current backlog."""
+    row = conn.execute(
+        "SELECT 1 FROM inbox WHERE voter = ? AND status = 'throttled' AND update_id > "
+        "(SELECT MIN(update_id) FROM inbox WHERE voter = ? AND status = 'queued') LIMIT 1",
+        (voter, voter),
+    ).fetchone()
+    return row is not None
+
+
 class InboxQueries:
     """Reads and writes of the inbox table."""
 
@@ -76,62 +133,7 @@ class InboxQueries:
         ones are recorded as dropped (content not kept), the first of them marked to warn."""
         if not batch:
             return Intake(0, 0, 0, ())
-        ids = [r.update_id for r in batch]
-        voters = sorted({r.voter for r in batch})
-        stored = repeated = dropped = 0
-        warn: list[int] = []
-        async with self.db.transaction() as conn:
-            marks = ",".join("?" * len(ids))
-            rows = await conn.execute_fetchall(
-                f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", ids
-            )
-            seen = {row[0] for row in rows}
-            marks = ",".join("?" * len(voters))
-            rows = await conn.execute_fetchall(
-                f"SELECT voter, COUNT(*) FROM inbox WHERE status = 'queued' "
-                f"AND voter IN ({marks}) GROUP BY voter",
-                voters,
-            )
-            queued = {row[0]: row[1] for row in rows}
-            keep, drop = [], []
-            for item in sorted(batch, key=lambda r: r.update_id):
-                if item.update_id in seen:
-                    repeated += 1
-                    continue
-                seen.add(item.update_id)
-                if item.droppable and queued.get(item.voter, 0) >= cap:
-                    told = item.voter in warn or await self._warned(conn, item.voter)
-                    status = DROPPED if told else THROTTLED
-                    if not told:
-                        warn.append(item.voter)
-                    drop.append((item.update_id, item.voter, to_db(now), status, to_db(now)))
-                    continue
-                queued[item.voter] = queued.get(item.voter, 0) + 1
-                keep.append((item.update_id, item.voter, item.payload, to_db(now)))
-            if keep:
-                await conn.executemany(
-                    "INSERT INTO inbox (update_id, voter, payload, received_at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
-                    keep,
-                )
-            if drop:
-                await conn.executemany(
-                    "INSERT INTO inbox (update_id, voter, received_at, status, finished_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
-                    drop,
-                )
-            stored, dropped = len(keep), len(drop)
-        return Intake(stored, repeated, dropped, tuple(warn))
-
-    @staticmethod
-    async def _warned(conn, voter: int) -> bool:
-        """Whether the voter was already told to wait during their current backlog."""
-        rows = await conn.execute_fetchall(
-            "SELECT 1 FROM inbox WHERE voter = ? AND status = 'throttled' AND update_id > "
-            "(SELECT MIN(update_id) FROM inbox WHERE voter = ? AND status = 'queued') LIMIT 1",
-            (voter, voter),
-        )
-        return bool(rows)
+        return await self.db.atomic(partial(_add, batch, to_db(now), cap))
 
     async def inbox_claim(
         self, owner: str, limit: int, now: datetime, until: datetime
