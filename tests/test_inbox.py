@@ -183,3 +183,29 @@ async def test_a_pasted_secret_never_reaches_the_database_file(chat: Chat, api: 
         assert db.execute("SELECT COUNT(*) FROM inbox WHERE payload IS NOT NULL").fetchone() == (
             0,
         )
+
+
+async def test_an_update_whose_handling_keeps_failing_is_retried_then_set_aside(
+    chat: Chat, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = chat.app.bot_data["services"].engine
+    handle = engine.handle
+    tries: list[int] = []
+
+    async def broken(msg):  # noqa: ANN001, ANN202
+        if msg.value == "boum":
+            tries.append(msg.update_id)
+            raise RuntimeError("a bug")
+        return await handle(msg)
+
+    monkeypatch.setattr(engine, "handle", broken)
+    async with Served(chat.app) as served:
+        api.push(api.text_update(chat.user_id, "boum"))
+        after = api.push(api.text_update(chat.user_id, "/start"))
+        other = api.push(api.text_update(OTHER, "/start"))
+        await served.settle(max(after["update_id"], other["update_id"]))
+    assert len(tries) == 3  # MAX_FAILURES tries, then set aside
+    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    answers = _answers(api, chat.user_id)
+    assert answers.count(error_text) == 1 and "élections professionnelles" in answers[-1]
+    assert (await chat.app.bot_data["services"].store.inbox_counts()).aside == 1
