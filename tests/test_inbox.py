@@ -192,7 +192,7 @@ async def test_an_update_whose_handling_keeps_failing_is_retried_then_set_aside(
     handle = engine.handle
     tries: list[int] = []
 
-    async def broken(msg):  # noqa: ANN001, ANN202
+    async def broken(msg):
         if msg.value == "boum":
             tries.append(msg.update_id)
             raise RuntimeError("a bug")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.inbox import FLOOD_CAP, InboxWorker, Poison
+from bot.inbox import FLOOD_CAP, Handle, InboxWorker, Poison
 from bot.redact import redact
 from bot.services import Services
 from bot.telegram.handlers import SECRET_MARK
@@ -126,7 +126,7 @@ class Intake:
         task.add_done_callback(_background.discard)
 
 
-def handler(app: Application):
+def handler(app: Application) -> Handle:
     """Handle one stored update through the Application's handlers."""
 
     async def handle(item: Claimed) -> None:
@@ -139,7 +139,7 @@ def handler(app: Application):
     return handle
 
 
-def set_aside_notice(app: Application):
+def set_aside_notice(app: Application) -> Callable[[Claimed, str], Awaitable[None]]:
     """Tell the voter, once, that their update could not be handled."""
 
     async def notice(item: Claimed, error: str) -> None:
@@ -158,7 +158,7 @@ def worker_for(app: Application) -> tuple[InboxWorker, Intake]:
     return worker, Intake(app, worker)
 
 
-async def _quietly(call) -> None:
+async def _quietly(call: Callable[[], Awaitable[object]]) -> None:
     try:
         await with_retry(call)
     except TelegramError as exc:

@@ -19,6 +19,7 @@ from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
 from bot.telegram.intake import Intake
+from bot.telegram.polling import Source
 from bot.telegram.send import with_retry
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,12 @@ class WebhookHandler(RequestHandler):
             return
         self.set_status(200)
 
-    def log_exception(self, typ, value, tb) -> None:
+    def log_exception(self, typ: object, value: BaseException | None, tb: object) -> None:
         """Tornado's error log, without the request (its headers hold the secret)."""
         log.error("webhook server error: %s", value)
 
 
-def webhook_source(listen: str, port: int, path: str, url: str, secret: str):
+def webhook_source(listen: str, port: int, path: str, url: str, secret: str) -> Source:
     """The webhook source for `polling.serve`: listen, register with Telegram, serve."""
 
     async def source(app: Application, intake: Intake, stop: asyncio.Event) -> None:
