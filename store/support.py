@@ -145,15 +145,14 @@ class SupportQueries:
 
     async def record_messages(self, lines: Iterable[TranscriptLine]) -> None:
         """Store transcript lines (their text must already be free of secrets)."""
-        async with self.db.transaction() as conn:
-            await conn.executemany(
+        rows = [(x.user_id, to_db(x.at), x.direction, x.text, int(x.misunderstood)) for x in lines]
+        await self.db.atomic(  # one hop to the database thread
+            lambda conn: conn.executemany(
                 "INSERT INTO transcripts (user_id, at, direction, text, misunderstood) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (x.user_id, to_db(x.at), x.direction, x.text, int(x.misunderstood))
-                    for x in lines
-                ],
+                rows,
             )
+        )
 
     async def transcript(self, user_id: int, limit: int = 20) -> list[TranscriptLine]:
         """The voter's last `limit` transcript lines, oldest first."""
