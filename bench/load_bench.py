@@ -115,11 +115,16 @@ async def main(args: argparse.Namespace) -> int:
         bot = await one("votebot", mode, "saturated", args.voters, 0.0)
         target = max(echo.rate / 2, 1.0)
         pause = args.paced_voters / target  # each voter: one update per `pause` seconds
-        echo_paced = await one("echo", mode, "paced", args.paced_voters, pause)
-        bot_paced = await one("votebot", mode, "paced", args.paced_voters, pause)
+        # Paced runs alternate echo and votebot, and the median p99 of each is compared: on
+        # a shared machine a burst of other work can land on one run and not the next.
+        echo_runs, bot_runs = [], []
+        for _ in range(args.paced_repeats):
+            echo_runs.append(await one("echo", mode, "paced", args.paced_voters, pause))
+            bot_runs.append(await one("votebot", mode, "paced", args.paced_voters, pause))
+        echo_paced, bot_paced = _median(echo_runs), _median(bot_runs)
         ratio = bot.rate / echo.rate if echo.rate else 0.0
         p99 = bot_paced.pct(99) / echo_paced.pct(99) if echo_paced.latencies else float("nan")
-        rss = max(bot.peak_rss, bot_paced.peak_rss)
+        rss = max(r.peak_rss for r in [bot, *bot_runs])
         checks = [
             (
                 f"harness: echo bot {echo.rate:.0f} updates/s (must be ≥ {ECHO_FLOOR:.0f}, else "
@@ -128,8 +133,9 @@ async def main(args: argparse.Namespace) -> int:
             ),
             (f"throughput {ratio:.2f} × echo (target ≥ 0.80)", ratio >= 0.8),
             (
-                f"p99 at {target:.0f} updates/s: {bot_paced.pct(99):.0f} ms vs echo "
-                f"{echo_paced.pct(99):.0f} ms = {p99:.2f} × (target ≤ 2.00)",
+                f"p99 at {target:.0f} updates/s (median of {args.paced_repeats} runs): "
+                f"{bot_paced.pct(99):.0f} ms vs echo {echo_paced.pct(99):.0f} ms = {p99:.2f} × "
+                "(target ≤ 2.00)",
                 p99 <= 2.0,
             ),
             (f"peak RSS {rss / 2**20:.0f} MB (target ≤ 150 MB)", rss <= 150 * 2**20),
@@ -150,10 +156,16 @@ async def main(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _median(runs: list[Run]) -> Run:
+    """The run with the median p99."""
+    return sorted(runs, key=lambda r: r.pct(99))[len(runs) // 2]
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=500, help="voters in the saturated runs")
     parser.add_argument("--paced-voters", type=int, default=300, help="voters in paced runs")
+    parser.add_argument("--paced-repeats", type=int, default=3, help="paced runs of each bot")
     parser.add_argument("--steps", type=int, default=6, help="updates sent by each voter")
     parser.add_argument("--seed-voters", type=int, default=100_000)
     parser.add_argument("--mode", choices=["polling", "webhook", "both"], default="both")

@@ -121,9 +121,14 @@ class InboxWorker:
                 free = self.concurrency - len(self.tasks)
                 if free > 0:
                     now = self.now()
-                    for item in await self.store.inbox_claim(
-                        self.owner, free, now, now + self.lease
-                    ):
+                    try:
+                        claimed = await self.store.inbox_claim(
+                            self.owner, free, now, now + self.lease
+                        )
+                    except Exception:  # e.g. the database is busy: look again shortly
+                        log.exception("could not claim updates from the inbox")
+                        claimed = []
+                    for item in claimed:
                         self._start(item)
                 await _first(self._wake, stop, TICK)
         finally:
