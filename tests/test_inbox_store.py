@@ -1,11 +1,11 @@
-"""The durable inbox on a real SQLite file: intake, per-voter order, leases, flood cap, poison."""
+"""The durable inbox in the store: intake, per-voter order, leases, flood cap, poison — each test
+once per backend (a SQLite file, a real PostgreSQL database: `store_target` in conftest)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +16,8 @@ LEASE = timedelta(seconds=10)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await open_store(tmp_path / "votebot.sqlite3")
+async def store(store_target: str) -> AsyncIterator[Store]:
+    s = await open_store(store_target)
     yield s
     await s.close()
 
