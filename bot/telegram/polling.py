@@ -22,7 +22,7 @@ from telegram.ext import Application
 
 from bot.inbox import InboxWorker
 from bot.telegram.intake import Intake, worker_for
-from bot.telegram.send import with_retry
+from bot.telegram.send import retry_seconds, with_retry
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Poller:
                 updates = fetch.result()
                 delay = FIRST_RETRY
             except RetryAfter as exc:
-                await _sleep(stop, _seconds(exc.retry_after))
+                await _sleep(stop, retry_seconds(exc))
                 continue
             except (InvalidToken, Conflict):
                 raise
@@ -165,10 +165,6 @@ async def run_both(worker: InboxWorker, source: Awaitable[None], stop: asyncio.E
         await asyncio.wait(tasks)
     for task in tasks:
         task.result()  # re-raise a failure (e.g. an invalid token)
-
-
-def _seconds(value: object) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[union-attr,arg-type]
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -25,6 +27,14 @@ MAX_RETRY_AFTER = 30.0  # a longer 429 wait is not waited for here: redelivery w
 _sleep = asyncio.sleep  # replaced in tests
 
 
+def retry_seconds(exc: RetryAfter) -> float:
+    """The wait a 429 asks for, in seconds (PTB gives an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
 async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
     """Run one Bot API call, retrying time-outs, network errors and 5xx with backoff and
     honouring 429 retry_after; other errors (400, 403) are raised at once."""
@@ -34,8 +44,7 @@ async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
         except BadRequest:
             raise
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            seconds = retry_seconds(exc)
             if attempt == ATTEMPTS - 1 or seconds > MAX_RETRY_AFTER:
                 raise
             log.info("Telegram asks to wait %.0f s (429)", seconds)
