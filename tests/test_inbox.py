@@ -14,12 +14,16 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.election import Election
 from bot.inbox import FLOOD_CAP, InboxWorker
+from bot.services import Services
+from bot.telegram.app import build_application
 from bot.telegram.intake import worker_for
 from bot.telegram.polling import Poller, run_both
 from bot.telegram.webhook import SECRET_HEADER, webhook_source
-from tests.conftest import Chat, Served, votebot_cli
+from tests.conftest import Chat, Served, make_settings, votebot_cli
 from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.inprocess import FakeRequest
 
 OTHER = 3001
 
@@ -209,3 +213,33 @@ async def test_an_update_whose_handling_keeps_failing_is_retried_then_set_aside(
     answers = _answers(api, chat.user_id)
     assert answers.count(error_text) == 1 and "élections professionnelles" in answers[-1]
     assert (await chat.app.bot_data["services"].store.inbox_counts()).aside == 1
+
+
+async def test_the_whole_intake_runs_on_postgresql(
+    pg_url: str, tmp_path: Path, election: Election, api: FakeBotAPI
+) -> None:
+    settings = make_settings(tmp_path, VOTEBOT_DB=pg_url)
+    services = await Services.open(settings, election)
+    app = build_application(settings, election, services, request=FakeRequest(api))
+    await app.initialize()
+    voter = 7001
+    try:
+        async with Served(app) as served:
+            bad: dict[str, Any] = api.text_update(voter, "/start")
+            del bad["message"]["entities"][0]["length"]  # malformed: set aside, counted
+            api.push(bad)
+            for who in (voter, OTHER):
+                for text in ("/start", "/aide", "/menu"):
+                    last = api.push(api.text_update(who, text))
+            await served.settle(last["update_id"])
+        counts = await services.store.inbox_counts()
+    finally:
+        await app.shutdown()
+        await services.close()
+    error_text = services.renderer.text("common/error.html")
+    for who in (voter, OTHER):
+        answers = [a for a in _answers(api, who) if a != error_text]
+        assert len(answers) == 4, answers  # in order: welcome, help + step, menu
+        assert "élections professionnelles" in answers[0] and "<b>Aide</b>" in answers[1]
+        assert "<b>Menu</b>" in answers[-1]
+    assert (counts.queued, counts.aside) == (0, 1)
