@@ -161,7 +161,7 @@ class InboxWorker:
             log.exception("update %s: handling failed", uid)
             job.failed = True
             job.unsent = False
-            error = f"{type(exc).__name__}: {exc}"
+            error = type(exc).__name__  # its message may quote what the voter wrote
         else:
             error = "handler error"
         finally:
