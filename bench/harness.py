@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import os
@@ -292,6 +293,15 @@ class WebhookClient:
         for _ in range(connections):
             self.free.put_nowait(None)
 
+    async def close(self) -> None:
+        """Close the kept-alive connections."""
+        while not self.free.empty():
+            conn = self.free.get_nowait()
+            if conn is not None:
+                conn[1].close()
+                with contextlib.suppress(OSError):
+                    await conn[1].wait_closed()
+
     async def post(self, update: dict[str, Any]) -> int:
         """POST one update with the secret header; the HTTP status (0 if the call failed)."""
         body = json.dumps(update).encode()
@@ -386,6 +396,8 @@ class Voters:
         before = len(self.api.stats.latencies)
         started = time.monotonic()
         await asyncio.gather(*(self.walk(first_uid + i) for i in range(self.count)))
+        if self.client is not None:
+            await self.client.close()
         self.run.seconds = time.monotonic() - started
         self.run.harness_cpu = (sum(me.cpu_times()[:2]) - cpu) / self.run.seconds
         self.run.latencies = self.api.stats.latencies[before:]
