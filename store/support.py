@@ -159,6 +159,14 @@ class SupportQueries:
 
         await self.db.atomic(work)  # one hop to the database thread
 
+    async def count_messages_since(self, user_id: int, direction: str, since: datetime) -> int:
+        """How many transcript lines of the voter in `direction` are timed after `since`."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM transcripts WHERE user_id = ? AND direction = ? AND at > ?",
+            (user_id, direction, to_db(since)),
+        )
+        return int(row["n"]) if row is not None else 0
+
     async def transcript(self, user_id: int, limit: int = 20) -> list[TranscriptLine]:
         """The voter's last `limit` transcript lines, oldest first."""
         rows = await self.db.fetchall(
