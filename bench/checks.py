@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.fakeapi import AsyncFakeBotAPI
 from bench.harness import Voters
@@ -44,6 +45,13 @@ def audit(db: Path, api: AsyncFakeBotAPI, voters: Voters) -> Audit:
             uid: (flow, state)
             for uid, flow, state in conn.execute("SELECT user_id, flow, state FROM conversations")
         }
+    return audit_rows(rows, states, api, voters)
+
+
+def audit_rows(
+    rows: dict[int, Any], states: dict[int, tuple[str, str]], api: AsyncFakeBotAPI, voters: Voters
+) -> Audit:
+    """The audit from the rows read: update id → replied_at, voter → (flow, state)."""
     never = sum(1 for uid in api.pushed_ids if uid not in rows)
     unconfirmed = sum(1 for uid in api.pushed_ids if uid in rows and rows[uid] is None)
     duplicates = sum(api.stats.answers[v] for v in voters.sent) - sum(voters.sent.values())

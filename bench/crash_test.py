@@ -2,6 +2,7 @@
 check that nothing was lost or answered twice.
 
     .venv/bin/python -m bench.crash_test [--voters 1000] [--steps 10] [--kills 5]
+                                         [--mode polling|webhook|both]
 
 Checks, from the fake Telegram and the bot's database after the run: every update was handled
 and its replies recorded as sent; every voter's last message shows their committed step; no
@@ -26,15 +27,26 @@ from bench.harness import TOKEN, BotProcess, Voters, seeded_copy
 
 
 async def main(args: argparse.Namespace) -> int:
+    modes = ["polling", "webhook"] if args.mode == "both" else [args.mode]
+    codes = [await crash(mode, args) for mode in modes]
+    return max(codes)
+
+
+async def crash(mode: str, args: argparse.Namespace) -> int:
+    """kill -9 the bot under load in one mode; 0 if nothing was lost or repeated beyond the
+    window."""
+    print(f"[{mode}]")
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="crash-") as tmp:
         workdir = Path(tmp)
         db = seeded_copy(workdir, args.seed_voters)
         api = AsyncFakeBotAPI(TOKEN)
-        bot = BotProcess("votebot", "polling", await api.start(), workdir)
+        bot = BotProcess("votebot", mode, await api.start(), workdir)
         bot.start()
         await bot.ready(api)
-        voters = Voters(api, args.voters, args.steps, seed=args.seed, answer_timeout=180)
+        voters = Voters(
+            api, args.voters, args.steps, mode=mode, seed=args.seed, answer_timeout=180
+        )
         walk = asyncio.create_task(voters.go())
         kills, window, downtime = 0, 0, 0.0
         while kills < args.kills:
@@ -94,6 +106,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-gap", type=float, default=8.0)
     parser.add_argument("--seed-voters", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--mode", choices=["polling", "webhook", "both"], default="both")
     return parser.parse_args(argv)
 
 

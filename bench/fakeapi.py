@@ -67,6 +67,7 @@ class AsyncFakeBotAPI:
         self.polled = asyncio.Event()  # set at the first getUpdates or setWebhook
         self.server: asyncio.base_events.Server | None = None
         self.pushed_ids: list[int] = []
+        self.sends: list[tuple[float, int, str]] = []  # (monotonic time, chat id, text)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -202,6 +203,7 @@ class AsyncFakeBotAPI:
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message
+        self.sends.append((time.monotonic(), chat_id, params["text"]))
         self._delivered(chat_id, message)
         return message
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -24,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import psutil
 
 from bench.fakeapi import AsyncFakeBotAPI
@@ -139,6 +141,7 @@ class BotProcess:
         self.cpu = 0.0
         self._sampler: asyncio.Task[None] | None = None
         self.starts = 0
+        self.profiled = False
 
     def command(self) -> list[str]:
         if self.kind == "echo":
@@ -148,9 +151,11 @@ class BotProcess:
         if self.mode == "webhook":
             cmd += ["--webhook", self.webhook_url]
         profile = os.environ.get("BENCH_PROFILE")  # e.g. /tmp/votebot.txt: py-spy's flat view
-        if profile and self.kind == "votebot":
-            out = f"{profile}.{self.mode}.{self.starts}"
-            cmd = ["py-spy", "record", "-f", "raw", "-o", out, "-r", "200", "--", *cmd]
+        if profile and self.kind in os.environ.get("BENCH_PROFILE_KINDS", "votebot"):
+            out = f"{profile}.{self.mode}.{self.kind}.{self.starts}"
+            idle = ["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []
+            cmd = ["py-spy", "record", "-f", "raw", "-o", out, "-r", "200", *idle, "--", *cmd]
+            self.profiled = True
         return cmd
 
     def start(self) -> None:
@@ -164,8 +169,10 @@ class BotProcess:
         try:
             proc = psutil.Process(pid)
             while True:
-                self.peak_rss = max(self.peak_rss, proc.memory_info().rss)
-                times = proc.cpu_times()
+                # The bot itself: under py-spy, the profiler's child process.
+                bot = next(iter(proc.children()), proc) if self.profiled else proc
+                self.peak_rss = max(self.peak_rss, bot.memory_info().rss)
+                times = bot.cpu_times()
                 self.cpu_now = times.user + times.system
                 await asyncio.sleep(0.1)
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
@@ -249,6 +256,9 @@ class Run:
     timeouts: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    peak_rss: int = 0  # bytes, of the bot process
+    bot_cpu: float = 0.0  # CPU seconds the bot used per second of the run
+    harness_cpu: float = 0.0  # CPU seconds the harness (fake API + voters) used per second
 
     @property
     def rate(self) -> float:
@@ -265,8 +275,63 @@ class Run:
         return (
             f"{self.answered}/{self.updates} answered in {self.seconds:.1f} s = "
             f"{self.rate:.0f} updates/s; latency ms p50 {self.pct(50):.0f} "
-            f"p95 {self.pct(95):.0f} p99 {self.pct(99):.0f} (mean {mean:.0f})"
+            f"p95 {self.pct(95):.0f} p99 {self.pct(99):.0f} (mean {mean:.0f}); harness CPU "
+            f"{self.harness_cpu:.0%} of a core"
         )
+
+
+class WebhookClient:
+    """Telegram's side of webhook calls: keep-alive connections, a minimal HTTP/1.1 client
+    (httpx costs the harness more CPU than the bot it measures)."""
+
+    def __init__(self, url: str, connections: int = 200) -> None:
+        parts = urlsplit(url)
+        self.host, self.port, self.path = parts.hostname or "", parts.port or 80, parts.path
+        self.free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = (
+            asyncio.Queue()
+        )
+        for _ in range(connections):
+            self.free.put_nowait(None)
+
+    async def close(self) -> None:
+        """Close the kept-alive connections."""
+        while not self.free.empty():
+            conn = self.free.get_nowait()
+            if conn is not None:
+                conn[1].close()
+                with contextlib.suppress(OSError):
+                    await conn[1].wait_closed()
+
+    async def post(self, update: dict[str, Any]) -> int:
+        """POST one update with the secret header; the HTTP status (0 if the call failed)."""
+        body = json.dumps(update).encode()
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n\r\n"
+        ).encode()
+        conn = await self.free.get()
+        try:
+            if conn is None:
+                conn = await asyncio.open_connection(self.host, self.port)
+            reader, writer = conn
+            writer.write(head + body)
+            status_line = await reader.readuntil(b"\r\n")
+            headers = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in headers.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            return int(status_line.split(b" ", 2)[1])
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            if conn is not None:
+                conn[1].close()
+            conn = None
+            return 0
+        finally:
+            self.free.put_nowait(conn)
 
 
 class Voters:
@@ -280,13 +345,15 @@ class Voters:
         mode: str = "polling",
         seed: int = 1,
         answer_timeout: float = 60.0,
+        pause: float = 0.0,
     ) -> None:
         self.api, self.count, self.steps, self.mode = api, count, steps, mode
         self.rng = random.Random(seed)
         self.answer_timeout = answer_timeout
+        self.pause = pause  # mean seconds a voter waits after an answer (0: at once)
         self.run = Run()
         self.sent: dict[int, int] = {}  # voter → updates sent
-        self.client: httpx.AsyncClient | None = None
+        self.client: WebhookClient | None = None
 
     async def deliver(self, update: dict[str, Any]) -> None:
         if self.mode == "polling":
@@ -294,23 +361,19 @@ class Voters:
             return
         assert self.client is not None and self.api.webhook is not None
         self.api.pushed_ids.append(update["update_id"])
-        for _ in range(50):  # Telegram retries a webhook call that fails
-            try:
-                response = await self.client.post(
-                    self.api.webhook["url"],
-                    json=update,
-                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                )
-                if response.status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+        for _ in range(100):  # Telegram retries a webhook call that fails
+            if await self.client.post(update) == 200:
+                return
             await asyncio.sleep(0.2)
 
     async def walk(self, uid: int) -> None:
         rng = random.Random(self.rng.random())
         last: dict[str, Any] | None = None
-        for _ in range(self.steps):
+        if self.pause:
+            await asyncio.sleep(rng.uniform(0, 2 * self.pause))  # arrivals spread out
+        for step in range(self.steps):
+            if self.pause and step:
+                await asyncio.sleep(self.pause * rng.uniform(0.5, 1.5))
             update = next_update(self.api, uid, last, rng)
             pending = self.api.expect(uid)
             self.run.updates += 1
@@ -325,14 +388,17 @@ class Voters:
                 last = self.api.last_keyboard.get(uid)
 
     async def go(self, first_uid: int = 1) -> Run:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            self.client = client
-            before = len(self.api.stats.latencies)
-            started = time.monotonic()
-            await asyncio.gather(
-                *(self.walk(first_uid + i) for i in range(self.count)),
-            )
-            self.run.seconds = time.monotonic() - started
-            self.run.latencies = self.api.stats.latencies[before:]
+        if self.mode == "webhook":
+            assert self.api.webhook is not None
+            self.client = WebhookClient(self.api.webhook["url"])
+        me = psutil.Process()
+        cpu = sum(me.cpu_times()[:2])
+        before = len(self.api.stats.latencies)
+        started = time.monotonic()
+        await asyncio.gather(*(self.walk(first_uid + i) for i in range(self.count)))
+        if self.client is not None:
+            await self.client.close()
+        self.run.seconds = time.monotonic() - started
+        self.run.harness_cpu = (sum(me.cpu_times()[:2]) - cpu) / self.run.seconds
+        self.run.latencies = self.api.stats.latencies[before:]
         return self.run

@@ -255,6 +255,11 @@ async def _cmd_stats(services, args: argparse.Namespace) -> int:
             f"agent {a.name}: {a.handled} handled, first response {first}, "
             f"resolved {solved} (medians), up {a.up}, down {a.down}"
         )
+    inbox = await services.store.inbox_counts()
+    print(
+        f"updates: {inbox.queued} waiting, {inbox.aside} set aside (could not be handled), "
+        f"{inbox.dropped} dropped (a voter flooding)"
+    )
     return 0
 
 

@@ -7,37 +7,65 @@ import sys
 from typing import TextIO
 
 from bot.engine import Incoming
-from bot.flows import Reply
 from bot.redact import has_secret
 from bot.services import Services
 from bot.texts import html_to_plain
+from bot.turn import Shown, run_turn
 
 TERMINAL_USER = 0
 QUIT = {"/quit", "/quitter", "/exit"}
+# The /oubli confirmation buttons (terminal only: never a callback data the engine makes).
+FORGET = {"console:forget_yes": True, "console:forget_no": False}
+
+
+class ConsolePort:
+    """The turn's port in a terminal: replies printed as plain text, buttons numbered."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.keyboard: list[tuple[str, str]] = []  # (callback data, label) of the last buttons
+
+    async def send(self, shown: Shown) -> None:
+        """Print a reply; its buttons become the numbered keyboard."""
+        self.show(shown)
+
+    def show(self, shown: Shown) -> None:
+        """Print a reply; its buttons become the numbered keyboard."""
+        self.out.write("\n" + html_to_plain(shown.text) + "\n")
+        if shown.buttons:
+            self.keyboard = [(data, label) for row in shown.buttons for label, data in row]
+            for number, (_, label) in enumerate(self.keyboard, 1):
+                self.out.write(f"  {number}. {label}\n")
+        self.out.flush()
+
+    async def edit(self, shown: Shown) -> bool:
+        """A terminal cannot change what it printed: always a new message."""
+        return False
+
+    async def effect(self, name: str) -> None:
+        """No front-end effects in the terminal (no support staff there)."""
 
 
 class ConsoleChat:
-    """Reads lines, sends them through the engine, prints the replies."""
+    """Reads lines, runs each as a turn, prints the replies."""
 
     def __init__(self, services: Services, out: TextIO, user_id: int = TERMINAL_USER) -> None:
         self.services = services
-        self.out = out
+        self.port = ConsolePort(out)
         self.user_id = user_id
-        # (reply, trigger, label); reply None: a /oubli confirmation button
-        self.keyboard: list[tuple[Reply | None, str, str]] = []
 
     async def send(self, line: str) -> None:
         """Handle one typed line and print what the bot answers."""
         line = line.strip()
         if not line:
             return
-        engine = self.services.engine
-        if line.isdigit() and 1 <= int(line) <= len(self.keyboard):
-            reply, trigger, _ = self.keyboard[int(line) - 1]
-            if reply is None:
-                await self._forget(trigger == "forget_yes")
+        keyboard = self.port.keyboard
+        if line.isdigit() and 1 <= int(line) <= len(keyboard):
+            data = keyboard[int(line) - 1][0]
+            if data in FORGET:
+                await self._forget(FORGET[data])
                 return
-            msg = Incoming(self.user_id, "button", engine.callback_data(reply, trigger))
+            msg = Incoming(self.user_id, "button", data)
         elif line.split()[0].lower() == "/oubli":
             self._ask_forget()
             return
@@ -47,43 +75,25 @@ class ConsoleChat:
             msg = Incoming(self.user_id, "secret", "kept_out")
         else:
             msg = Incoming(self.user_id, "text", line)
-        async with engine.lock(self.user_id):
-            outcome = await engine.handle(msg)
-        self.show(outcome.replies)
-
-    def show(self, replies: list[Reply]) -> None:
-        """Print replies; the last one with buttons becomes the numbered keyboard."""
-        for reply in replies:
-            rendered = self.services.renderer.render(reply)
-            self.out.write("\n" + html_to_plain(rendered.text) + "\n")
-            if rendered.buttons:
-                self.keyboard = []
-                for row in rendered.buttons:
-                    for label, trigger in row:
-                        self.keyboard.append((reply, trigger, label))
-                        self.out.write(f"  {len(self.keyboard)}. {label}\n")
-        self.out.flush()
+        await run_turn(self.services, msg, self.port)
 
     def _ask_forget(self) -> None:
         """/oubli, as /aide lists it: confirm before erasing the terminal voter's data."""
         template = "support/forget_confirm.html"
         renderer = self.services.renderer
-        self.out.write("\n" + html_to_plain(renderer.text(template)) + "\n")
-        self.keyboard = []
-        for choice in ("forget_yes", "forget_no"):
-            label = renderer.label(template, choice)
-            self.keyboard.append((None, choice, label))
-            self.out.write(f"  {len(self.keyboard)}. {label}\n")
-        self.out.flush()
+        buttons = tuple(
+            (renderer.label(template, choice), f"console:{choice}")
+            for choice in ("forget_yes", "forget_no")
+        )
+        self.port.show(Shown(renderer.text(template), (buttons,)))
 
     async def _forget(self, erase: bool) -> None:
         if erase:
             async with self.services.engine.lock(self.user_id):
                 await self.services.store.erase_user(self.user_id)
         text = self.services.renderer.text("support/forgotten.html", {"erased": erase})
-        self.keyboard = []
-        self.out.write("\n" + html_to_plain(text) + "\n")
-        self.out.flush()
+        self.port.keyboard = []
+        self.port.show(Shown(text))
 
     async def begin(self) -> None:
         """Greet a new voter, or show a returning one where they left off."""

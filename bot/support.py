@@ -5,7 +5,6 @@ No Telegram calls here (they live in bot/telegram/support.py).
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -26,8 +25,9 @@ from bot.stats import (  # re-exported: the figures moved to bot/stats.py
     stats_context,
 )
 from bot.texts import html_to_plain
+from store import Store
 from store.progress import ITEMS
-from store.support import TranscriptLine
+from store.support import Handoff, TranscriptLine
 
 NOT_UNDERSTOOD = frozenset({"common/not_understood.html", "info/fallback.html"})
 ATTACHMENT = "[attachment]"  # stored in transcripts in place of a photo, file or sticker
@@ -76,22 +76,12 @@ async def record_turn(
         await services.store.record_messages(lines)
 
 
-class RateLimiter:
-    """At most `burst` events per `window` for each key (sliding window, in memory)."""
-
-    def __init__(self, burst: int = RELAY_BURST, window: timedelta = RELAY_WINDOW) -> None:
-        self.burst, self.window = burst, window
-        self._seen: dict[int, deque[datetime]] = defaultdict(deque)
-
-    def allow(self, key: int, now: datetime) -> bool:
-        """Count an event for `key`; False when it is over the limit (then it is not counted)."""
-        seen = self._seen[key]
-        while seen and now - seen[0] >= self.window:
-            seen.popleft()
-        if len(seen) >= self.burst:
-            return False
-        seen.append(now)
-        return True
+async def relay_allowed(store: Store, handoff: Handoff, now: datetime) -> bool:
+    """Whether the voter may have one more message relayed: fewer than RELAY_BURST of their
+    messages stored in the last RELAY_WINDOW of this handoff (read from the database, so every
+    replica applies the same limit; held messages count too)."""
+    since = max(now - RELAY_WINDOW, handoff.opened_at - timedelta(microseconds=1))
+    return await store.count_messages_since(handoff.user_id, "in", since) < RELAY_BURST
 
 
 # -- summaries ---------------------------------------------------------------------------

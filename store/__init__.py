@@ -13,6 +13,7 @@ from store.directory import DirectoryEntry, DirectoryQueries
 from store.election import ElectionQueries, ElectionSetting
 from store.feedback import FeedbackQueries, IntentFeedback
 from store.helpdesk import HelpdeskQueries
+from store.inbox import Claimed, InboxCounts, InboxQueries, Intake, Received
 from store.leases import LeaseQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
@@ -26,11 +27,15 @@ __all__ = [
     "Audience",
     "Broadcast",
     "BroadcastCounts",
+    "Claimed",
     "Conversation",
     "DirectoryEntry",
     "ElectionSetting",
+    "InboxCounts",
+    "Intake",
     "IntentFeedback",
     "ProcessedUpdate",
+    "Received",
     "Recipient",
     "RollEntry",
     "RollGeneration",
@@ -59,6 +64,7 @@ class SqlStore(
     ElectionQueries,
     FeedbackQueries,
     LeaseQueries,
+    InboxQueries,
 ):
     """The store: one query mixin per table group, on one database (SQLite or PostgreSQL)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from store.db import Database
+from store.db import Database, Work, write, write_many
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, TurnState
 from store.times import from_db, to_db
 from store.users import PROFILE_FIELDS, user_from_row
@@ -24,6 +24,12 @@ LEFT JOIN users AS u ON u.user_id = k.id
 LEFT JOIN conversations AS c ON c.user_id = k.id
 LEFT JOIN processed_updates AS p ON p.update_id = k.update_id
 """
+
+# An update of the inbox (store/inbox.py) is finished in the transaction that ends its step.
+_INBOX_DONE = (
+    "UPDATE inbox SET status = 'done', payload = NULL, claimed_by = NULL, lease_until = NULL, "
+    "finished_at = ? WHERE update_id = ? AND status = 'queued'"
+)
 
 
 class ConversationQueries:
@@ -86,8 +92,9 @@ class ConversationQueries:
     async def commit_step(self, step: StepCommit, now: datetime) -> bool:
         """Write a handled update atomically; False if that update id was already recorded."""
         conv = step.conversation
-        async with self.db.transaction() as conn:
-            await conn.execute(
+
+        def work() -> Work[bool]:
+            yield write(
                 "INSERT INTO users (user_id, first_name, first_seen, last_seen) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET last_seen = "
                 "excluded.last_seen, active = 1, first_name = CASE WHEN excluded.first_name = '' "
@@ -95,14 +102,16 @@ class ConversationQueries:
                 (conv.user_id, step.first_name, to_db(now), to_db(now)),
             )
             if step.update_id is not None:
-                cursor = await conn.execute(
+                changed = yield write(
                     "INSERT INTO processed_updates (update_id, user_id, replies, processed_at) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING",
                     (step.update_id, conv.user_id, json.dumps(step.replies), to_db(now)),
                 )
-                if cursor.rowcount == 0:
+                if changed == 0:
                     return False
-            await conn.execute(
+                if not step.replies:  # nothing to send: the update is finished with its step
+                    yield write(_INBOX_DONE, (to_db(now), step.update_id))
+            yield write(
                 "INSERT INTO conversations (user_id, flow, state, data, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
                 "flow = excluded.flow, state = excluded.state, data = excluded.data, "
@@ -113,22 +122,22 @@ class ConversationQueries:
                 if name not in PROFILE_FIELDS:
                     raise ValueError(f"not a profile field: {name}")
                 # The column name comes from the fixed whitelist, the value is a parameter.
-                await conn.execute(
+                yield write(
                     f"UPDATE users SET {name} = ? WHERE user_id = ?", (value, conv.user_id)
                 )
             if step.progress_done:
-                await conn.executemany(
+                yield write_many(
                     "INSERT INTO progress (user_id, item, done_at) VALUES (?, ?, ?) "
                     "ON CONFLICT(user_id, item) DO NOTHING",
                     [(conv.user_id, item, to_db(now)) for item in sorted(step.progress_done)],
                 )
             if step.progress_undone:
-                await conn.executemany(
+                yield write_many(
                     "DELETE FROM progress WHERE user_id = ? AND item = ?",
                     [(conv.user_id, item) for item in sorted(step.progress_undone)],
                 )
             if step.events:
-                await conn.executemany(
+                yield write_many(
                     "INSERT INTO transition_events (user_id, at, flow, source, dest, trigger) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [
@@ -136,14 +145,21 @@ class ConversationQueries:
                         for e in step.events
                     ],
                 )
-        return True
+            return True
+
+        return await self.db.atomic(work)
 
     async def mark_replied(self, update_id: int, now: datetime) -> None:
-        """Record that the replies of an update reached Telegram."""
-        await self.db.execute(
-            "UPDATE processed_updates SET replied_at = ?, replies = '[]' WHERE update_id = ?",
-            (to_db(now), update_id),
-        )
+        """Record that the replies of an update reached Telegram: the update is finished."""
+
+        def work() -> Work[None]:
+            yield write(
+                "UPDATE processed_updates SET replied_at = ?, replies = '[]' WHERE update_id = ?",
+                (to_db(now), update_id),
+            )
+            yield write(_INBOX_DONE, (to_db(now), update_id))
+
+        await self.db.atomic(work)
 
     async def transition_events(self, user_id: int) -> list[TransitionEvent]:
         """A voter's steps, oldest first."""
@@ -163,10 +179,14 @@ class ConversationQueries:
         ]
 
     async def purge_processed_updates(self, before: datetime) -> int:
-        """Forget update ids handled and answered before a date; returns how many."""
+        """Forget update ids handled and answered before a date, and finished inbox entries;
+        returns how many updates were forgotten."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "DELETE FROM processed_updates WHERE processed_at < ? AND replied_at IS NOT NULL",
                 (to_db(before),),
+            )
+            await conn.execute(
+                "DELETE FROM inbox WHERE status <> 'queued' AND finished_at < ?", (to_db(before),)
             )
             return cursor.rowcount

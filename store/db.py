@@ -8,16 +8,23 @@ transaction) or the `Connection` a transaction yields: `execute` returns how man
 Migrations are plain SQL files `NNNN_name.sql` written in SQLite's type names; on PostgreSQL
 `ddl()` translates the few that differ (see `PG_TYPES`), or a file `NNNN_name.postgresql.sql`
 next to it replaces the whole migration when translation is not enough.
+
+A hot write path of several statements (a step, an inbox batch) is written once as a `Work`
+generator yielding `Statement`s and passed to `Database.atomic`: SQLite runs it in one hop to
+its database thread, PostgreSQL inside `transaction()`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 DIALECTS = ("sqlite", "postgresql")
 URL_SCHEMES = ("postgresql://", "postgres://")
@@ -86,6 +93,51 @@ class Connection(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement of an atomic unit (made by `write`, `write_many` or `read`)."""
+
+    kind: str
+    sql: str
+    params: Any = ()
+
+
+def write(sql: str, params: Sequence[Any] = ()) -> Statement:
+    """A write statement; the unit receives how many rows it changed."""
+    return Statement("write", sql, params)
+
+
+def write_many(sql: str, rows: Iterable[Sequence[Any]]) -> Statement:
+    """One statement once per parameter row."""
+    return Statement("write_many", sql, [tuple(row) for row in rows])
+
+
+def read(sql: str, params: Sequence[Any] = ()) -> Statement:
+    """A query (or `… RETURNING`); the unit receives its rows."""
+    return Statement("read", sql, params)
+
+
+# An atomic unit: yields statements, receives each one's result, returns its own result.
+Work = Generator[Statement, Any, T]
+
+
+async def run_work(conn: Connection, work: Work[T]) -> T:
+    """Drive a unit statement by statement on a connection (inside a transaction)."""
+    try:
+        statement = next(work)
+        while True:
+            if statement.kind == "write":
+                result: Any = await conn.execute(statement.sql, statement.params)
+            elif statement.kind == "write_many":
+                await conn.executemany(statement.sql, statement.params)
+                result = None
+            else:
+                result = await conn.fetchall(statement.sql, statement.params)
+            statement = work.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
 class Database(Connection, Protocol):
     """A backend: autocommit statements, transactions, migrations applied on open."""
 
@@ -104,6 +156,11 @@ class Database(Connection, Protocol):
 
     async def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one write statement with `RETURNING`, atomic on its own; returns its rows."""
+        ...
+
+    async def atomic(self, work: Callable[[], Work[T]]) -> T:
+        """Run a unit of statements as one write transaction (rolled back on an exception):
+        on SQLite in one hop to the database thread, on PostgreSQL inside `transaction()`."""
         ...
 
     async def bulk_load(self, on: bool) -> None:

@@ -9,14 +9,16 @@ take it (each is atomic on its own).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
-from store.db import BOOTSTRAP, Row, Rowcount, ddl, migrations, statements
+from store.db import BOOTSTRAP, Row, Rowcount, Work, ddl, migrations, run_work, statements
+
+T = TypeVar("T")
 
 POOL_SIZE = 10
 # Advisory lock keys (any 64-bit numbers no other application on the database uses).
@@ -139,6 +141,11 @@ class PostgresDatabase(PostgresConnection):
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             yield PostgresConnection(conn)
+
+    async def atomic(self, work: Callable[[], Work[T]]) -> T:
+        """Run a unit of statements inside one write transaction (the advisory lock held)."""
+        async with self.transaction() as conn:
+            return await run_work(conn, work())
 
     async def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one write statement with RETURNING, atomic on its own; returns its rows."""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
-from store.db import BOOTSTRAP, Row, Rowcount, migrations, statements
+from store.db import BOOTSTRAP, Row, Rowcount, Statement, Work, migrations, statements
+
+T = TypeVar("T")
 
 
 class _StringAgg:
@@ -121,6 +123,25 @@ class SqliteDatabase(SqliteConnection):
                 raise
             await self.conn.execute("COMMIT")
 
+    async def atomic(self, work: Callable[[], Work[T]]) -> T:
+        """Run a unit of statements on the raw connection in the database thread, as one
+        write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error): one hop."""
+
+        def run() -> T:
+            raw: sqlite3.Connection = self.conn._conn  # aiosqlite's connection, in its thread
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = _drive(raw, work())
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+            return result
+
+        async with self._write_lock:
+            # aiosqlite's own way of running a call in its thread (as execute_fetchall does).
+            return await self.conn._execute(run)  # type: ignore[no-any-return]
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Rowcount:
         """Run one write statement, atomic on its own (autocommit: one hop, under the lock)."""
         async with self._write_lock:
@@ -146,3 +167,20 @@ class SqliteDatabase(SqliteConnection):
             await self.conn.execute("PRAGMA cache_size = -2000")
             await self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
             await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _drive(raw: sqlite3.Connection, work: Work[T]) -> T:
+    """A unit's statements run one after the other on the raw connection."""
+    try:
+        statement: Statement = next(work)
+        while True:
+            if statement.kind == "write":
+                result: Any = Rowcount(raw.execute(statement.sql, statement.params).rowcount)
+            elif statement.kind == "write_many":
+                raw.executemany(statement.sql, statement.params)
+                result = None
+            else:
+                result = raw.execute(statement.sql, statement.params).fetchall()
+            statement = work.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]

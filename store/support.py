@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from store.db import Database, Row
+from store.db import Database, Row, Work, write_many
 from store.times import from_db, to_db
 
 
@@ -148,15 +148,24 @@ class SupportQueries:
 
     async def record_messages(self, lines: Iterable[TranscriptLine]) -> None:
         """Store transcript lines (their text must already be free of secrets)."""
-        async with self.db.transaction() as conn:
-            await conn.executemany(
+        rows = [(x.user_id, to_db(x.at), x.direction, x.text, int(x.misunderstood)) for x in lines]
+
+        def work() -> Work[None]:
+            yield write_many(
                 "INSERT INTO transcripts (user_id, at, direction, text, misunderstood) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (x.user_id, to_db(x.at), x.direction, x.text, int(x.misunderstood))
-                    for x in lines
-                ],
+                rows,
             )
+
+        await self.db.atomic(work)  # one hop to the database thread
+
+    async def count_messages_since(self, user_id: int, direction: str, since: datetime) -> int:
+        """How many transcript lines of the voter in `direction` are timed after `since`."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM transcripts WHERE user_id = ? AND direction = ? AND at > ?",
+            (user_id, direction, to_db(since)),
+        )
+        return int(row["n"]) if row is not None else 0
 
     async def transcript(self, user_id: int, limit: int = 20) -> list[TranscriptLine]:
         """The voter's last `limit` transcript lines, oldest first."""

@@ -209,3 +209,42 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         red=True,
         bold=True,
     )
+
+
+class Served:
+    """The production intake on the fake Bot API: the poller stores each getUpdates batch in
+    the inbox, the inbox worker handles it (`async with Served(app) as served`)."""
+
+    def __init__(self, app: Application) -> None:
+        from bot.telegram.intake import worker_for
+        from bot.telegram.polling import Poller
+
+        self.app = app
+        self.worker, self.intake = worker_for(app)
+        self.poller = Poller(app, self.intake, timeout=0, idle=0.01)
+        self.stop = asyncio.Event()
+
+    async def __aenter__(self) -> Served:
+        from bot.telegram.polling import run_both
+
+        await self.app.start()
+        self.task = asyncio.create_task(
+            run_both(self.worker, self.poller.run(self.stop), self.stop)
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        await self.task
+        await self.app.stop()
+
+    async def settle(self, last_update_id: int, timeout: float = 20) -> None:
+        """Wait until updates up to `last_update_id` are stored and nothing is left queued."""
+        store = self.app.bot_data["services"].store
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+            caught_up = self.poller.highest >= last_update_id and not self.worker.in_hand
+            if caught_up and (await store.inbox_counts()).queued == 0:
+                return
+        raise TimeoutError("updates not handled")

@@ -47,3 +47,13 @@ def test_votebot_without_token_chats_in_the_terminal_from_a_pipe(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     assert "Connaître son identifiant" in proc.stdout and "Aide" in proc.stdout
     assert (tmp_path / "chat.sqlite3").exists()
+
+
+async def test_the_terminal_turn_keeps_the_same_transcript_as_telegram(
+    services: Services,
+) -> None:
+    await run_console(services, io.StringIO("je trouve pas mon NUMEN\n"), io.StringIO())
+    lines = await services.store.transcript(0, 20)  # type: ignore[attr-defined]
+    said = [line.text for line in lines if line.direction == "in"]
+    assert said == ["je trouve pas mon NUMEN"]
+    assert any(line.direction == "out" and "NUMEN" in line.text for line in lines)

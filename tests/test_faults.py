@@ -1,7 +1,8 @@
 """Bot API faults (5xx, time-outs, 429): retried sends, updates confirmed only when answered.
 
-The fast version of bench/fault_test.py: the real Application and the confirming poller on the
-in-process fake Bot API, which fails a random 10 % of calls.
+The fast version of bench/fault_test.py: the real Application, the poller storing updates in
+the inbox and the inbox worker, on the in-process fake Bot API, which fails a random 10 % of
+calls.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram import polling, send
-from tests.conftest import Chat
+from bot import inbox
+from bot.telegram import send
+from tests.conftest import Chat, Served
 from tests.fakes.botapi import FakeBotAPI, button_data, fault_answer
 
 WALK = ["adresse académique", "Non", "Connaître", "obtenu", "noté"]
@@ -52,7 +54,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         await asyncio.sleep(0)
 
     monkeypatch.setattr(send, "_sleep", no_wait)
-    monkeypatch.setattr(polling, "RETRY_UNSENT_AFTER", 0.0)
+    monkeypatch.setattr(inbox, "RETRY_UNSENT_AFTER", 0.0)
     return recorded
 
 
@@ -104,24 +106,16 @@ async def test_voters_finish_the_walk_under_10_percent_faults_with_nothing_confu
     faults = Faults(0.10)
     api.fault = faults
     voters = [Chat(chat.app, api, user_id=2000 + i) for i in range(12)]
-    unsent: set[int] = chat.app.bot_data.setdefault(polling.UNSENT, set())
-
-    async def deliver(voter: Chat, update: dict[str, Any]) -> None:
-        await voter.feed(update)
-        while update["update_id"] in unsent:  # Telegram re-delivers the unconfirmed update
-            unsent.discard(update["update_id"])
-            await voter.feed(update)
-
-    async def walk(voter: Chat) -> None:
-        await deliver(voter, api.text_update(voter.user_id, "/menu"))
-        for label in WALK:
-            message = voter.last
-            await deliver(
-                voter, api.press_update(voter.user_id, message, button_data(message, label))
-            )
-
     with caplog.at_level(logging.WARNING):
-        await asyncio.gather(*(walk(v) for v in voters))
+        async with Served(chat.app) as served:
+            pushed = [api.push(api.text_update(v.user_id, "/menu")) for v in voters]
+            await served.settle(pushed[-1]["update_id"])
+            for label in WALK:
+                for voter in voters:
+                    message = voter.last
+                    update = api.press_update(voter.user_id, message, button_data(message, label))
+                    pushed.append(api.push(update))
+                await served.settle(pushed[-1]["update_id"])
     assert sum(faults.kinds.values()) >= 5, faults.kinds
     error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
     for voter in voters:
@@ -133,7 +127,7 @@ async def test_voters_finish_the_walk_under_10_percent_faults_with_nothing_confu
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_poller_confirms_an_update_only_after_its_replies_got_through(
+async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_back(
     chat: Chat, api: FakeBotAPI, waits: list[float]
 ) -> None:
     failing = {"on": True}
@@ -144,29 +138,17 @@ async def test_poller_confirms_an_update_only_after_its_replies_got_through(
         return None
 
     api.fault = fault
-    await chat.app.start()
-    poller = polling.Poller(chat.app, timeout=0, idle=0.01)
-    stop = asyncio.Event()
-    task = asyncio.create_task(poller.run(stop))
-    try:
-        update = api.push(api.text_update(chat.user_id, "/start"))
-        api.push(api.text_update(3001, "/start"))  # another voter, in the same outage
+    store = chat.app.bot_data["services"].store
+    async with Served(chat.app) as served:
+        api.push(api.text_update(chat.user_id, "/start"))
+        last = api.push(api.text_update(3001, "/start"))  # another voter, in the same outage
         for _ in range(500):
             await asyncio.sleep(0.01)
             if len([c for c in api.calls if c.method == "sendMessage"]) >= 20:
                 break
-        assert poller.offset is not None and poller.offset <= update["update_id"]
-        assert any(u["update_id"] == update["update_id"] for u in api.updates)
+        assert api.updates == []  # confirmed to Telegram as soon as stored…
+        assert (await store.inbox_counts()).queued == 2  # …and kept until answered
         failing["on"] = False  # Telegram is back
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if not poller.pending:
-                break
-        assert not poller.pending
-    finally:
-        stop.set()
-        await task
-        await chat.app.stop()
-    assert api.updates == []  # both confirmed by the final offset
-    served = [c for c in api.calls if c.method == "sendMessage"][-2:]
-    assert {int(c.params["chat_id"]) for c in served} == {chat.user_id, 3001}
+        await served.settle(last["update_id"])
+    served_calls = [c for c in api.calls if c.method == "sendMessage"][-2:]
+    assert {int(c.params["chat_id"]) for c in served_calls} == {chat.user_id, 3001}

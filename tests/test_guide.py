@@ -70,7 +70,7 @@ class ConsoleDriver:
         await self.console.send(text)
 
     async def press(self, label: str) -> None:
-        labels = [entry[2] for entry in self.console.keyboard]
+        labels = [label for _, label in self.console.port.keyboard]
         matches = [i for i, shown in enumerate(labels, 1) if label in shown]
         assert matches, f"no button with {label!r} among {labels}"
         await self.say(str(matches[0]))

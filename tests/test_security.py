@@ -3,7 +3,6 @@ SQL injection inert — through the real Application on the in-process fake Bot 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -28,9 +27,8 @@ from bot.flows import default_flows
 from bot.logs import NOISY, configure_logging
 from bot.services import Services
 from bot.telegram.app import build_application
-from bot.telegram.polling import Poller
 from store import Conversation, StepCommit
-from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, make_settings, votebot_cli
+from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, Served, make_settings, votebot_cli
 from tests.fakes.botapi import FakeBotAPI, button_data
 from tests.fakes.http import FakeBotAPIServer
 from tests.fakes.inprocess import FakeRequest
@@ -164,19 +162,12 @@ async def test_pasted_secrets_reach_neither_logs_nor_database_nor_replies(chat: 
     for f in root.handlers[0].filters:
         keep.addFilter(f)
     root.addHandler(keep)
-    await chat.app.start()
-    poller = Poller(chat.app, timeout=0, idle=0.01)  # through getUpdates, as in production
-    stop = asyncio.Event()
-    polling = asyncio.create_task(poller.run(stop))
+    served = await Served(chat.app).__aenter__()  # through getUpdates, as in production
 
     async def through_telegram(*updates: dict[str, Any]) -> None:
         for update in updates:
             chat.api.push(update)
-        for _ in range(500):
-            await asyncio.sleep(0.01)
-            if poller.highest >= updates[-1]["update_id"] and not poller.pending:
-                return
-        raise TimeoutError("updates not handled")
+        await served.settle(updates[-1]["update_id"])
 
     try:
         await through_telegram(chat.api.text_update(VOTER, "/start"))
@@ -191,9 +182,7 @@ async def test_pasted_secrets_reach_neither_logs_nor_database_nor_replies(chat: 
                 await through_telegram(chat.api.press_update(VOTER, chat.last, NUMEN))
         await through_telegram(chat.api.text_update(VOTER, f"/start {NUMEN}"))
     finally:
-        stop.set()
-        await polling
-        await chat.app.stop()
+        await served.__aexit__()
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
         for name, level in levels.items():
@@ -393,26 +382,17 @@ async def _production_logging_and_polling(
     for f in root.handlers[0].filters:
         keep.addFilter(f)
     root.addHandler(keep)
-    await chat.app.start()
-    poller = Poller(chat.app, timeout=0, idle=0.01)
-    stop = asyncio.Event()
-    polling = asyncio.create_task(poller.run(stop))
+    served = await Served(chat.app).__aenter__()  # through getUpdates and the inbox
 
     async def through_telegram(*updates: dict[str, Any]) -> None:
         for update in updates:
             chat.api.push(update)
-        for _ in range(500):
-            await asyncio.sleep(0.01)
-            if poller.highest >= updates[-1]["update_id"] and not poller.pending:
-                return
-        raise TimeoutError("updates not handled")
+        await served.settle(updates[-1]["update_id"])
 
     try:
         yield keep, through_telegram
     finally:
-        stop.set()
-        await polling
-        await chat.app.stop()
+        await served.__aexit__()
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
         for name, level in levels.items():
@@ -749,8 +729,10 @@ def test_the_webhook_refuses_on_headers_caps_bodies_and_logs_nothing(tmp_path: P
                     )
                     == 403
                 )
-                for raw in ({"update_id": 1, "message": "x"}, {"update_id": 2}, [1, 2]):
-                    assert post(raw) == 200  # Telegram's: acknowledged, dropped
+                ids = api._update_ids  # Telegram's: stored, then set aside by the worker
+                for raw in ({"update_id": next(ids), "message": "x"}, {"update_id": next(ids)}):
+                    assert post(raw) == 200
+                assert post([1, 2]) == 200  # not an update at all: acknowledged, dropped
                 assert post(api.text_update(VOTER, "/start")) == 200
                 api.wait_for(lambda: len(api.sent(VOTER)) == 1, timeout=15)
                 assert post(api.text_update(VOTER, BODIES[1])) == 200

@@ -79,3 +79,27 @@ async def test_one_update_delivered_to_two_replicas_is_committed_once(
     assert sorted(done) == [False, True]
     conv = await a.load_conversation(5)
     assert conv is not None and conv.state == ("one" if done[0] else "two")
+
+
+async def test_the_support_relay_limit_counts_what_every_replica_relayed(
+    replicas: tuple[SqlStore, SqlStore],
+) -> None:
+    from datetime import timedelta
+
+    from bot.support import RELAY_BURST, RELAY_WINDOW, relay_allowed
+    from store.support import TranscriptLine
+
+    a, b = replicas
+    await a.touch_user(6, "Basile", NOW)
+    before = NOW - timedelta(seconds=5)  # chatting with the bot before the handoff: not counted
+    await a.record_messages([TranscriptLine(6, before, "in", "bonjour")] * RELAY_BURST)
+    handoff = await a.open_handoff(6, NOW)
+    for i in range(RELAY_BURST):
+        at = NOW + timedelta(seconds=i)
+        replica = a if i % 2 else b  # the voter's messages reach both replicas in turn
+        assert await relay_allowed(replica, handoff, at)
+        await replica.record_messages([TranscriptLine(6, at, "in", f"message {i}")])
+    later = NOW + timedelta(seconds=RELAY_BURST)
+    assert not await relay_allowed(a, handoff, later)  # over the limit on either replica
+    assert not await relay_allowed(b, handoff, later)
+    assert await relay_allowed(b, handoff, NOW + RELAY_WINDOW)  # the oldest left the window

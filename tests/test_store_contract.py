@@ -3,6 +3,8 @@ answers to the same calls. Each test runs once per backend (`store_target` in co
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from store import (
     Audience,
     Conversation,
     DirectoryEntry,
+    Received,
     SqlStore,
     StepCommit,
     TransitionEvent,
@@ -416,6 +419,64 @@ async def test_roll_refusals_are_kept_apart_and_the_global_count_skips_them(
     assert await store.roll_lookups_since(BIG, since) == [NOW]
     stats = await store.roll_stats(since)
     assert stats.lookups == 2 and stats.refused == ((BIG, 2),)
+
+
+# -- the durable inbox ---------------------------------------------------------------------
+
+
+def _received(update_id: int, voter: int = BIG) -> Received:
+    return Received(update_id, voter, json.dumps({"update_id": update_id, "t": "é"}))
+
+
+async def test_a_step_that_fails_midway_leaves_nothing_behind(store: SqlStore) -> None:
+    await store.inbox_add([_received(1)], NOW, cap=5)
+    bad = _step(BIG, "open_webmel", update_id=1, profile={"active": 1})
+    with pytest.raises(ValueError):  # raised after the user and the update were written
+        await store.commit_step(bad, NOW)
+    assert await store.get_user(BIG) is None and await store.load_conversation(BIG) is None
+    assert (await store.load_turn(BIG, 1)).processed is None
+    assert (await store.inbox_counts()).queued == 1  # still to be handled
+
+
+async def test_an_update_is_finished_by_its_step_and_replies_with_big_ids(
+    store: SqlStore,
+) -> None:
+    intake = await store.inbox_add([_received(2**40), _received(2**40 + 1, 2**35)], NOW, cap=5)
+    assert (intake.stored, intake.repeated) == (2, 0)
+    claimed = await store.inbox_claim("a", 10, NOW, NOW + timedelta(seconds=10))
+    assert [(c.update_id, c.voter) for c in claimed] == [(2**40, BIG), (2**40 + 1, 2**35)]
+    assert json.loads(claimed[0].payload)["t"] == "é"
+    assert await store.commit_step(_step(BIG, "open_webmel", update_id=2**40), NOW)
+    assert (await store.inbox_counts()).queued == 2  # replies not sent yet
+    await store.mark_replied(2**40, NOW)
+    await store.inbox_set_aside(2**40 + 1, NOW, "malformed update")
+    counts = await store.inbox_counts()
+    assert (counts.queued, counts.aside, counts.dropped) == (0, 1, 0)
+    assert await store.inbox_last(NOW - timedelta(days=1)) == 2**40 + 1
+    assert await store.inbox_purge(NOW + timedelta(days=1)) == 2
+
+
+async def test_processes_sharing_the_database_never_lease_the_same_update(
+    store: SqlStore, store_target: str
+) -> None:
+    voters = range(1, 61)
+    await store.inbox_add([_received(100 + v, v) for v in voters], NOW, cap=5)
+    others = [await open_store(store_target) for _ in range(2)]
+    try:
+        until = NOW + timedelta(seconds=10)
+        claims = await asyncio.gather(
+            *(
+                s.inbox_claim(f"worker-{n}-{k}", 7, NOW, until)
+                for k in range(4)
+                for n, s in enumerate([store, *others])
+            )
+        )
+    finally:
+        for other in others:
+            await other.close()
+    leased = [c.update_id for claim in claims for c in claim]
+    assert len(leased) == len(set(leased)) == 60  # each update leased exactly once
+    assert await store.inbox_claim("late", 10, NOW, until) == []
 
 
 # -- election facts ------------------------------------------------------------------------

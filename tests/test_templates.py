@@ -34,6 +34,7 @@ OTHER_CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "common/expired.html": [{}],
     "common/help.html": [{}],
     "common/error.html": [{}],
+    "common/flood.html": [{}],
     "common/private_only.html": [{}],
     "common/commands.html": [{}],
     "common/secret_removed.html": [{"deleted": True}, {"deleted": False}],

@@ -239,7 +239,7 @@ def build_application(
 
 
 def run_polling(settings: Settings, election: Election) -> None:
-    """Serve voters by long polling until interrupted (updates confirmed once handled)."""
+    """Serve voters by long polling until interrupted (updates confirmed once stored)."""
     import asyncio
 
     from bot.telegram.polling import serve
@@ -250,13 +250,22 @@ def run_polling(settings: Settings, election: Election) -> None:
 
 def run_webhook(settings: Settings, election: Election, url: str) -> None:
     """Serve voters from Telegram's webhook calls to `url` (bot/telegram/webhook.py: the
-    secret is checked before a body is read, bodies capped at VOTEBOT_WEBHOOK_MAX_BODY)."""
+    secret is checked before a body is read, bodies capped at VOTEBOT_WEBHOOK_MAX_BODY, a call
+    answered once its update is stored in the inbox)."""
     import asyncio
+    from urllib.parse import urlsplit
 
-    from bot.telegram import webhook
+    from bot.telegram.polling import serve
+    from bot.telegram.webhook import webhook_source
 
     assert settings.webhook_secret, "VOTEBOT_WEBHOOK_SECRET is required in webhook mode"
     app = build_application(settings, election)
-    secret = settings.webhook_secret.get_secret_value()
-    listen, port, cap = settings.webhook_listen, settings.webhook_port, settings.webhook_max_body
-    asyncio.run(webhook.serve(app, url, listen, port, secret, cap))
+    source = webhook_source(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        path=urlsplit(url).path.strip("/"),
+        url=url,
+        secret=settings.webhook_secret.get_secret_value(),
+        max_body=settings.webhook_max_body,
+    )
+    asyncio.run(serve(app, source))

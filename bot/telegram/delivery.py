@@ -16,9 +16,8 @@ import html
 import logging
 import math
 import time
-import warnings
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -27,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.broadcast import Variables
 from bot.leases import Lease, hold
+from bot.telegram.send import retry_seconds
 from bot.texts import Renderer
 from store import Broadcast, Recipient, Store
 
@@ -62,13 +62,6 @@ class Pacer:
         self.last[chat_id] = now
         if len(self.last) > 4096:
             self.last = {c: t for c, t in self.last.items() if now - t < self.per_chat}
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Broadcaster:
@@ -239,7 +232,7 @@ class Broadcaster:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except RetryAfter as exc:
-            seconds = _retry_seconds(exc)
+            seconds = retry_seconds(exc)
             log.warning("429 from Telegram: every send paused for %.0f s", seconds)
             self.pacer.pause(seconds)
             await store.mark_recipient(b.id, row.user_id, "pending", attempts=row.attempts)
@@ -318,6 +311,6 @@ class Broadcaster:
                     text, chat_id=b.report_chat, message_id=b.report_message, reply_markup=markup
                 )
         except RetryAfter as exc:
-            self.pacer.pause(_retry_seconds(exc))
+            self.pacer.pause(retry_seconds(exc))
         except TelegramError as exc:
             log.info("could not show broadcast %s progress: %s", b.id, exc)

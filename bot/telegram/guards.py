@@ -98,10 +98,10 @@ def requires(*roles: str) -> Callable[[Callback], Callback]:
 
 
 def parse_update(raw: object, bot: Bot) -> Update | None:
-    """An update from Telegram's JSON, or None when it is malformed (dropped, not a crash:
-    intake goes on with the next one)."""
+    """An update from Telegram's JSON, or None when it is malformed (not a crash: the inbox
+    worker sets it aside, counted in `votebot stats`, and goes on with the next one)."""
     try:
         return Update.de_json(raw, bot)  # type: ignore[arg-type]
     except Exception:
-        log.warning("a malformed update was dropped")
+        log.warning("a malformed update could not be read")
         return None

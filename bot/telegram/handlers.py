@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 
 from telegram import Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import inbox
 from bot.engine import Incoming, Kind
 from bot.redact import has_secret, plain_name
 from bot.services import Services
-from bot.support import record_turn
-from bot.telegram.send import Undelivered, send_replies
+from bot.telegram.send import TelegramPort
+from bot.turn import run_turn
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
+SECRET_MARK = "votebot_secret"  # set by bot/telegram/intake.py on an update it masked
 _background: set[asyncio.Task[None]] = set()  # fire-and-forget calls, kept alive until done
 
 
@@ -45,42 +48,19 @@ async def guard_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def _process(
     update: Update, context: ContextTypes.DEFAULT_TYPE, kind: Kind, value: str
 ) -> None:
-    services = services_of(context)
-    user = update.effective_user
-    assert user is not None and update.effective_chat is not None
+    """Run the voter's turn with this chat as its port."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
     msg = Incoming(user.id, kind, value, plain_name(user.first_name or ""), update.update_id)
-    edit = update.callback_query.message if update.callback_query else None
-    async with services.engine.lock(user.id):
-        outcome = await services.engine.handle(msg)
-        if outcome.duplicate:
-            log.info("update %s already answered, ignored", update.update_id)
-            return
-        rendered = [services.renderer.render(reply) for reply in outcome.replies]
-        # Transcript for support (secrets removed), from the texts about to be sent.
-        await record_turn(services, msg, outcome, [r.text for r in rendered])
-        partial: dict[int, int] = context.application.bot_data.setdefault("partly_sent", {})
-        try:
-            sent = await send_replies(
-                services,
-                context.bot,
-                update.effective_chat.id,
-                outcome.replies,
-                edit=edit,
-                skip=partial.pop(update.update_id, 0),
-                rendered=rendered,
-            )
-        except Undelivered as exc:
-            # Left unconfirmed: the replies are sent again when the update comes back.
-            log.warning("update %s: Telegram unreachable, replies kept", update.update_id)
-            partial[update.update_id] = exc.sent
-            context.application.bot_data.setdefault("unsent_updates", set()).add(update.update_id)
-            return
-        if sent:
-            await services.engine.replied(update.update_id)
-        for effect in outcome.effects:
-            run = context.application.bot_data.get("effects", {}).get(effect)
-            if run is not None:
-                await run(update, context)
+    pressed = update.callback_query.message if update.callback_query else None
+    effects = context.application.bot_data.get("effects", {})
+    port = TelegramPort(
+        context.bot,
+        chat.id,
+        pressed if isinstance(pressed, Message) else None,
+        {name: partial(run, update, context) for name, run in effects.items()},
+    )
+    await run_turn(services_of(context), msg, port, edit=pressed is not None)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -116,7 +96,10 @@ def visible_text(message: Message) -> str:
 async def delete_secret(update: Update) -> bool:
     """Delete a message holding a NUMEN, password or vote code; True if it held one."""
     message = update.effective_message
-    if message is None or not has_secret(visible_text(message)):
+    if message is None:
+        return False
+    masked = bool(update.api_kwargs.get(SECRET_MARK))  # masked on receipt (telegram/intake.py)
+    if not masked and not has_secret(visible_text(message)):
         return False
     try:
         await message.delete()
@@ -170,7 +153,13 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Logs the failure with its traceback and tells the voter politely."""
+    """Logs the failure with its traceback and tells the voter politely (from the inbox: the
+    update is tried again, and the voter told only if it is finally set aside)."""
+    job = inbox.current.get()
+    if job is not None and isinstance(update, Update) and job.update_id == update.update_id:
+        log.warning("update %s failed, will be retried", update.update_id, exc_info=context.error)
+        job.failed = True
+        return
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -1,20 +1,22 @@
-"""Turn engine replies into Bot API calls."""
+"""The turn's port on Telegram (send, edit) and the one retry/429 helper for Bot API calls."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.flows import Reply
 from bot.services import Services
-from bot.texts import Rendered
+from bot.turn import Blocked, Buttons, Shown, Unreachable, deliver, show
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,12 +27,12 @@ MAX_RETRY_AFTER = 30.0  # a longer 429 wait is not waited for here: redelivery w
 _sleep = asyncio.sleep  # replaced in tests
 
 
-class Undelivered(Exception):
-    """Telegram kept failing (5xx, time-outs, 429): `sent` replies of the update got through."""
-
-    def __init__(self, sent: int) -> None:
-        super().__init__(f"{sent} replies delivered before Telegram kept failing")
-        self.sent = sent
+def retry_seconds(exc: RetryAfter) -> float:
+    """The wait a 429 asks for, in seconds (PTB gives an int or a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
@@ -42,8 +44,7 @@ async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
         except BadRequest:
             raise
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            seconds = retry_seconds(exc)
             if attempt == ATTEMPTS - 1 or seconds > MAX_RETRY_AFTER:
                 raise
             log.info("Telegram asks to wait %.0f s (429)", seconds)
@@ -57,54 +58,72 @@ async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
-def keyboard(services: Services, reply: Reply, rows) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a rendered reply, with versioned callback data."""
-    if not rows:
+def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a shown reply (callback data already versioned by the turn)."""
+    if not buttons:
         return None
     return InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(label, callback_data=services.engine.callback_data(reply, t))
-                for label, t in row
-            ]
-            for row in rows
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
         ]
     )
 
 
-async def send_replies(
-    services: Services,
-    bot,
-    chat_id: int,
-    replies: list[Reply],
-    edit: Message | None = None,
-    skip: int = 0,
-    rendered: list[Rendered] | None = None,
-) -> bool:
-    """Send replies in order (the first `skip` already went out); edit `edit` in place when
-    there is exactly one. `rendered` may hold the replies already rendered. False if the
-    voter blocked the bot; raises `Undelivered` when Telegram keeps failing."""
-    sent = skip
-    if rendered is None:
-        rendered = [services.renderer.render(reply) for reply in replies]
+class TelegramPort:
+    """The turn's port on Telegram: one chat, and the message a button press came from."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        message: Message | None = None,
+        effects: Mapping[str, Callable[[], Awaitable[None]]] | None = None,
+    ) -> None:
+        self.bot, self.chat_id, self.message = bot, chat_id, message
+        self.effects = dict(effects or {})
+
+    async def send(self, shown: Shown) -> None:
+        """Send a new message, retried; raises `Blocked` or `Unreachable`."""
+        call = partial(self.bot.send_message, self.chat_id, shown.text)
+        await _guarded(partial(call, reply_markup=keyboard(shown.buttons)))
+
+    async def edit(self, shown: Shown) -> bool:
+        """Edit the pressed message in place; False if there is none or Telegram refuses."""
+        if self.message is None:
+            return False
+        markup = keyboard(shown.buttons)
+        try:
+            await _guarded(partial(self.message.edit_text, shown.text, reply_markup=markup))
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            log.info("could not edit message %s, sending a new one", self.message.message_id)
+            return False
+        return True
+
+    async def effect(self, name: str) -> None:
+        """Run a front-end effect (e.g. the support handoff) if this deployment has it."""
+        run = self.effects.get(name)
+        if run is not None:
+            await run()
+
+
+async def _guarded(call: Callable[[], Awaitable[object]]) -> None:
     try:
-        for reply, shown in list(zip(replies, rendered, strict=True))[skip:]:
-            markup = keyboard(services, reply, shown.buttons)
-            if edit is not None and len(replies) == 1:
-                try:
-                    await with_retry(partial(edit.edit_text, shown.text, reply_markup=markup))
-                    sent += 1
-                    continue
-                except BadRequest as exc:
-                    if "not modified" in str(exc).lower():
-                        sent += 1
-                        continue
-                    log.info("could not edit message %s, sending a new one", edit.message_id)
-            await with_retry(partial(bot.send_message, chat_id, shown.text, reply_markup=markup))
-            sent += 1
-    except Forbidden:
+        await with_retry(call)
+    except Forbidden as exc:
+        raise Blocked from exc
+    except (NetworkError, RetryAfter) as exc:
+        raise Unreachable from exc
+
+
+async def send_replies(services: Services, bot: Bot, chat_id: int, replies: list[Reply]) -> bool:
+    """Send replies outside a voter's turn (e.g. the menu after a handoff); False if the voter
+    blocked the bot. Prefer `bot.turn.run_turn`, which also records them as sent."""
+    try:
+        await deliver(TelegramPort(bot, chat_id), [show(services, r) for r in replies])
+    except Blocked:
         await services.store.set_active(chat_id, False)
         return False
-    except (NetworkError, RetryAfter) as exc:
-        raise Undelivered(sent) from exc
     return True

@@ -45,10 +45,10 @@ class StaffChat(filters.UpdateFilter):
 
 
 class _Limiter:
-    """The relay rate limit of every voter, with a single warning per burst."""
+    """Messages held over the relay limit (the limit itself is read from the database), with a
+    single warning per burst."""
 
     def __init__(self) -> None:
-        self.limiter = support.RateLimiter()
         self.warned: set[int] = set()
         # Messages over the limit, relayed together after `hold_seconds`: (text, message).
         self.held: dict[int, list[tuple[str | None, Message]]] = {}
@@ -268,7 +268,7 @@ async def _relay(
     # A secret (in a caption or a file name too): staff get the text without it, never a copy.
     text = h.visible_text(message) if secret else message.text
     limit: _Limiter = context.bot_data["relay_limit"]
-    if not limit.limiter.allow(user_id, _now(services)):
+    if not await support.relay_allowed(services.store, handoff, _now(services)):
         # Over the limit: kept in the transcript and held, then relayed together; never lost.
         clean = support.scrub(text) if text else support.ATTACHMENT
         await services.store.record_messages(

@@ -1,10 +1,13 @@
-"""The webhook HTTP server: a call is refused on its headers (secret, type, size) before its
-body is read; bodies are capped; nothing a call carries is logged.
+"""The webhook HTTP server onto the durable inbox: a call is refused on its headers (secret,
+type, size) before its body is read, bodies are capped, nothing a call carries is logged, and
+a call is answered 200 only once its update is stored.
 
-PTB's own webhook server reads the whole body (up to 100 MB) before checking the secret, and
-logs bodies and wrong secrets at DEBUG. This one streams the body only for a call bearing the
-right `X-Telegram-Bot-Api-Secret-Token`, and tornado closes any connection whose body passes
-`VOTEBOT_WEBHOOK_MAX_BODY`. Updates go to the Application's queue, as with PTB's server.
+PTB's own webhook server reads the whole body (up to 100 MB) before checking the secret, logs
+bodies and wrong secrets at DEBUG, and answers before the update is handled (a bot killed with
+updates in flight loses them). This one streams the body only for a call bearing the right
+`X-Telegram-Bot-Api-Secret-Token`, tornado closes any connection whose body passes
+`VOTEBOT_WEBHOOK_MAX_BODY`, and the update is written to the inbox (calls arriving together
+share one transaction) before the 200: Telegram keeps re-sending a call until it is stored.
 """
 
 from __future__ import annotations
@@ -13,23 +16,23 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from collections.abc import Mapping
 from functools import partial
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 import tornado.web
 from telegram import Update
 from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
-from bot.telegram.guards import parse_update
+from bot.telegram.intake import Intake
+from bot.telegram.polling import Source
 from bot.telegram.send import with_retry
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DRAIN_LIMIT = 64 * 1024  # a refused call's body up to this size is read and dropped
+MAX_BODY = 1_000_000  # bytes, unless VOTEBOT_WEBHOOK_MAX_BODY says otherwise
 
 
 def refusal(headers: Mapping[str, str], secret: str, max_body: int) -> HTTPStatus | None:
@@ -47,13 +50,13 @@ def refusal(headers: Mapping[str, str], secret: str, max_body: int) -> HTTPStatu
 
 @tornado.web.stream_request_body
 class WebhookHandler(tornado.web.RequestHandler):
-    """One Telegram call: headers checked first, then the body read and queued as an update."""
+    """One Telegram call: headers checked first, then the body read and stored in the inbox."""
 
     SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
 
-    def initialize(self, app: Application, secret: str, max_body: int) -> None:
-        """Per request: the Application, the secret and the body cap."""
-        self.app, self.secret, self.max_body = app, secret, max_body
+    def initialize(self, intake: Intake, secret: str, max_body: int) -> None:
+        """Per request: the inbox intake, the secret and the body cap."""
+        self.intake, self.secret, self.max_body = intake, secret, max_body
         self.chunks: list[bytes] = []
         self.refused: HTTPStatus | None = None
 
@@ -74,7 +77,9 @@ class WebhookHandler(tornado.web.RequestHandler):
             self.chunks.append(chunk)
 
     async def post(self) -> None:
-        """Queue the update; a body that is not JSON gets 400 (and is not logged)."""
+        """Store the update, then 200; 400 if the body is not JSON, 500 if it could not be
+        stored (Telegram calls again). A malformed update is stored and set aside by the
+        inbox worker (counted in `votebot stats`)."""
         if self.refused is not None:
             self.set_status(self.refused)
             return
@@ -84,15 +89,19 @@ class WebhookHandler(tornado.web.RequestHandler):
             log.warning("webhook: a call with the right secret did not hold JSON")
             self.set_status(HTTPStatus.BAD_REQUEST)
             return
-        update = parse_update(raw, self.app.bot)
-        if update is not None:  # a malformed update is acknowledged and dropped
-            await self.app.update_queue.put(update)
+        try:
+            await self.intake.take_one(raw)
+        except Exception as exc:  # not stored: Telegram will call again
+            log.error("webhook: could not store an update (%s)", type(exc).__name__)
+            self.set_status(HTTPStatus.INTERNAL_SERVER_ERROR)
+            return
+        self.set_status(HTTPStatus.OK)
 
     def log_exception(self, *args: object) -> None:
-        """Never log a request (its body holds what voters wrote)."""
+        """Never log a request (its headers hold the secret, its body what voters wrote)."""
 
 
-def make_server(app: Application, path: str, secret: str, max_body: int) -> HTTPServer:
+def make_server(intake: Intake, path: str, secret: str, max_body: int = MAX_BODY) -> HTTPServer:
     """The HTTP server for the webhook route `path` (not listening yet)."""
     route = "/" + path.strip("/")
     web = tornado.web.Application(
@@ -100,7 +109,7 @@ def make_server(app: Application, path: str, secret: str, max_body: int) -> HTTP
             (
                 rf"{route.rstrip('/')}/?",
                 WebhookHandler,
-                {"app": app, "secret": secret, "max_body": max_body},
+                {"intake": intake, "secret": secret, "max_body": max_body},
             )
         ],
         log_function=lambda handler: None,
@@ -108,35 +117,28 @@ def make_server(app: Application, path: str, secret: str, max_body: int) -> HTTP
     return HTTPServer(web, max_body_size=max_body, max_buffer_size=max_body)
 
 
-async def serve(
-    app: Application, url: str, listen: str, port: int, secret: str, max_body: int
-) -> None:
-    """Set the webhook to `url`, serve it on `listen:port` until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await app.initialize()
-    server = make_server(app, urlsplit(url).path, secret, max_body)
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await with_retry(
-            partial(
-                app.bot.set_webhook, url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-            )
-        )
-        await app.start()
+def webhook_source(
+    listen: str, port: int, path: str, url: str, secret: str, max_body: int = MAX_BODY
+) -> Source:
+    """The webhook source for `polling.serve`: listen, register with Telegram, serve."""
+
+    async def source(app: Application, intake: Intake, stop: asyncio.Event) -> None:
+        server = make_server(intake, path, secret, max_body)
         server.listen(port, address=listen)
-        log.info("serving the webhook on %s:%s", listen, port)
-        await stop.wait()
-    finally:
-        server.stop()
-        await server.close_all_connections()
-        if app.running:
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        try:
+            await with_retry(
+                partial(
+                    app.bot.set_webhook,
+                    url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                )
+            )
+            log.info("serving webhook calls on %s:%s", listen, port)
+            await stop.wait()
+        finally:
+            server.stop()
+            await server.close_all_connections()
+
+    return source

@@ -1,0 +1,245 @@
+"""The durable inbox through the real intake path: polling and webhook store before they
+confirm, a restart resumes, a malformed update is set aside, a flooding voter holds nobody."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.election import Election
+from bot.inbox import FLOOD_CAP, InboxWorker
+from bot.services import Services
+from bot.telegram.app import build_application
+from bot.telegram.intake import worker_for
+from bot.telegram.polling import Poller, run_both
+from bot.telegram.webhook import SECRET_HEADER, webhook_source
+from tests.conftest import Chat, Served, make_settings, votebot_cli
+from tests.fakes.botapi import FakeBotAPI
+from tests.fakes.inprocess import FakeRequest
+
+OTHER = 3001
+
+
+def _answers(api: FakeBotAPI, chat_id: int) -> list[str]:
+    return [c.params["text"] for c in api.sent(chat_id)]
+
+
+async def test_stored_updates_survive_a_stop_and_a_new_worker_answers_them_in_order(
+    chat: Chat, api: FakeBotAPI
+) -> None:
+    await chat.app.start()
+    _, intake = worker_for(chat.app)
+    poller = Poller(chat.app, intake, timeout=0, idle=0.01)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poller.run(stop))
+    texts = ["/start", "/aide", "/menu"]
+    pushed = [api.push(api.text_update(chat.user_id, t)) for t in texts]
+    pushed.append(api.push(api.text_update(OTHER, "/start")))
+    for _ in range(300):
+        await asyncio.sleep(0.01)
+        if poller.highest >= pushed[-1]["update_id"]:
+            break
+    stop.set()  # "killed" before anything was handled: only the inbox holds the updates
+    await polling
+    await chat.app.stop()
+    assert api.updates == [] and api.sent(chat.user_id) == []
+    store = chat.app.bot_data["services"].store
+    # A lease held by a process that no longer runs is given back at start-up.
+    dead = f"{socket.gethostname()}:999999999:dead"
+    now = InboxWorker.now()
+    await store.inbox_claim(dead, 10, now, now.replace(year=now.year + 1))
+    async with Served(chat.app) as served:
+        await served.settle(pushed[-1]["update_id"])
+    answers = _answers(api, chat.user_id)
+    assert len(answers) == 4  # /start, /aide (help + step), /menu
+    assert "élections professionnelles" in answers[0] and "<b>Aide</b>" in answers[1]
+    assert len(_answers(api, OTHER)) == 1
+    assert [c.params.get("offset") for c in api.calls if c.method == "getUpdates"].count(
+        pushed[0]["update_id"]
+    ) <= 1  # never fetched again after it was stored
+
+
+async def test_a_malformed_update_is_set_aside_and_blocks_nobody(
+    chat: Chat, api: FakeBotAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad: dict[str, Any] = api.text_update(chat.user_id, "/start")
+    del bad["message"]["entities"][0]["length"]  # Update.de_json raises on this
+    worse = api.text_update(OTHER, "bonjour")
+    worse["message"]["date"] = "hier"
+    with caplog.at_level(logging.WARNING):
+        async with Served(chat.app) as served:
+            for update in (bad, worse):
+                api.push(update)
+            after = [api.push(api.text_update(u, "/start")) for u in (chat.user_id, OTHER)]
+            await served.settle(after[-1]["update_id"])
+    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    for voter in (chat.user_id, OTHER):
+        answers = _answers(api, voter)
+        assert answers[0] == error_text  # told once that the message could not be read
+        assert "élections professionnelles" in answers[-1]  # the next one is answered
+    counts = await chat.app.bot_data["services"].store.inbox_counts()
+    assert (counts.queued, counts.aside) == (0, 2)
+    assert any("set aside" in r.getMessage() for r in caplog.records)
+    settings = chat.app.bot_data["services"].settings
+    env = {"VOTEBOT_DB": str(settings.db_path), "VOTEBOT_NOW": "2022-11-02T10:00:00"}
+    out = votebot_cli(tmp_path, {**_base_env(), **env}, "stats").stdout
+    assert "2 set aside" in out
+
+
+def _base_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith(("VOTEBOT_", "TELEGRAM_"))}
+
+
+async def test_a_flooding_voter_is_capped_told_once_and_holds_nobody_else(
+    chat: Chat, api: FakeBotAPI
+) -> None:
+    async with Served(chat.app) as served:
+        flood = [api.text_update(chat.user_id, f"message {i}") for i in range(200)]
+        for update in flood:
+            api.push(update)
+        help_request = api.push(api.text_update(OTHER, "/aide"))
+        await served.settle(help_request["update_id"])
+    texts = _answers(api, chat.user_id)
+    wait = chat.app.bot_data["services"].renderer.text("common/flood.html")
+    assert texts.count(wait) == 1
+    answered = [t for t in texts if t != wait]
+    assert 0 < len(answered) <= 2 * (FLOOD_CAP + 1)  # each: "not understood" + the step
+    assert "<b>Aide</b>" in _answers(api, OTHER)[0]
+    calls = [c for c in api.calls if c.method == "sendMessage"]
+    other_at = next(i for i, c in enumerate(calls) if int(c.params["chat_id"]) == OTHER)
+    flooder_last = max(i for i, c in enumerate(calls) if int(c.params["chat_id"]) != OTHER)
+    assert other_at < flooder_last  # not queued behind the flood
+    counts = await chat.app.bot_data["services"].store.inbox_counts()
+    assert counts.dropped == 200 - FLOOD_CAP and counts.queued == 0
+
+
+async def test_a_webhook_call_is_answered_200_only_once_its_update_is_stored(
+    chat: Chat, api: FakeBotAPI
+) -> None:
+    secret = "webhook-secret_0123456789abcdef"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
+    await chat.app.start()
+    worker, intake = worker_for(chat.app)
+    stop = asyncio.Event()
+    source = asyncio.create_task(
+        webhook_source("127.0.0.1", port, "hook", url, secret)(chat.app, intake, stop)
+    )
+    store = chat.app.bot_data["services"].store
+    try:
+        update = api.text_update(chat.user_id, "/start")
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _ in range(100):
+                try:
+                    status = (await client.post(url, json={})).status_code
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.02)
+            assert status == 403  # no secret
+            headers = {SECRET_HEADER: secret, "Content-Type": "application/json"}
+            bad = await client.post(url, content=b"{not json", headers=headers)
+            assert bad.status_code == 400
+            answer = await client.post(url, content=json.dumps(update), headers=headers)
+            assert answer.status_code == 200
+            again = await client.post(url, content=json.dumps(update), headers=headers)
+            assert again.status_code == 200  # Telegram's retry: stored once
+        # The worker is not running (as if the bot was killed right after answering 200).
+        assert (await store.inbox_counts()).queued == 1 and api.sent(chat.user_id) == []
+        assert api.webhook is not None and api.webhook["secret_token"] == secret
+    finally:
+        stop.set()
+        await source
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_both(worker, stop.wait(), stop))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if api.sent(chat.user_id):
+            break
+    stop.set()
+    await task
+    await chat.app.stop()
+    assert len(api.sent(chat.user_id)) == 1
+
+
+async def test_a_pasted_secret_never_reaches_the_database_file(chat: Chat, api: FakeBotAPI):
+    numen = "08E1234567ABC"
+    async with Served(chat.app) as served:
+        api.push(api.text_update(chat.user_id, "/start"))
+        last = api.push(api.text_update(chat.user_id, f"mon numen est {numen}"))
+        await served.settle(last["update_id"])
+    assert any(c.method == "deleteMessage" for c in api.calls)
+    path = Path(chat.app.bot_data["services"].settings.db_path)
+    raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    assert numen.encode() not in raw  # not even in the write-ahead log
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM inbox WHERE payload IS NOT NULL").fetchone() == (
+            0,
+        )
+
+
+async def test_an_update_whose_handling_keeps_failing_is_retried_then_set_aside(
+    chat: Chat, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = chat.app.bot_data["services"].engine
+    handle = engine.handle
+    tries: list[int] = []
+
+    async def broken(msg):
+        if msg.value == "boum":
+            tries.append(msg.update_id)
+            raise RuntimeError("a bug")
+        return await handle(msg)
+
+    monkeypatch.setattr(engine, "handle", broken)
+    async with Served(chat.app) as served:
+        api.push(api.text_update(chat.user_id, "boum"))
+        after = api.push(api.text_update(chat.user_id, "/start"))
+        other = api.push(api.text_update(OTHER, "/start"))
+        await served.settle(max(after["update_id"], other["update_id"]))
+    assert len(tries) == 3  # MAX_FAILURES tries, then set aside
+    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    answers = _answers(api, chat.user_id)
+    assert answers.count(error_text) == 1 and "élections professionnelles" in answers[-1]
+    assert (await chat.app.bot_data["services"].store.inbox_counts()).aside == 1
+
+
+async def test_the_whole_intake_runs_on_postgresql(
+    pg_url: str, tmp_path: Path, election: Election, api: FakeBotAPI
+) -> None:
+    settings = make_settings(tmp_path, VOTEBOT_DB=pg_url)
+    services = await Services.open(settings, election)
+    app = build_application(settings, election, services, request=FakeRequest(api))
+    await app.initialize()
+    voter = 7001
+    try:
+        async with Served(app) as served:
+            bad: dict[str, Any] = api.text_update(voter, "/start")
+            del bad["message"]["entities"][0]["length"]  # malformed: set aside, counted
+            api.push(bad)
+            for who in (voter, OTHER):
+                for text in ("/start", "/aide", "/menu"):
+                    last = api.push(api.text_update(who, text))
+            await served.settle(last["update_id"])
+        counts = await services.store.inbox_counts()
+    finally:
+        await app.shutdown()
+        await services.close()
+    error_text = services.renderer.text("common/error.html")
+    for who in (voter, OTHER):
+        answers = [a for a in _answers(api, who) if a != error_text]
+        assert len(answers) == 4, answers  # in order: welcome, help + step, menu
+        assert "élections professionnelles" in answers[0] and "<b>Aide</b>" in answers[1]
+        assert "<b>Menu</b>" in answers[-1]
+    assert (counts.queued, counts.aside) == (0, 1)
