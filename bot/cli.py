@@ -331,8 +331,11 @@ def _when_problem(at: datetime, now: datetime, election: Election) -> str | None
     if reason == "past":
         return f"{at.isoformat(timespec='minutes')} is in the past"
     if reason == "after_close":
-        closes = election.calendar.at(election.calendar.vote_closes).astimezone(election.tz)
-        when = at.isoformat(timespec="minutes")
+        when, calendar = at.isoformat(timespec="minutes"), election.calendar
+        if calendar.vote_closes is None:
+            last = f"last day {calendar.closing_day}, time unpublished"
+            return f"{when} is after the vote closes ({last})"
+        closes = calendar.closes_at().astimezone(election.tz)
         return f"{when} is after the vote closes ({closes:%Y-%m-%d %H:%M})"
     return None
 

@@ -423,3 +423,16 @@ async def test_two_quick_taps_on_confirm_queue_one_broadcast(
     await asyncio.gather(*(app.process_update(Update.de_json(t, app.bot)) for t in taps))
     assert len(await services.store.list_broadcasts()) == 1
     assert sum("Cet aperçu a expiré" in t for t in staff.texts()) == 1
+
+
+def test_the_cli_refuses_a_time_after_the_last_day_while_the_closing_time_is_unpublished(
+    tmp_path: Path,
+) -> None:
+    env = {**cli_env(tmp_path), "VOTEBOT_ELECTION": "creteil-2026"}
+    env["VOTEBOT_NOW"] = "2026-12-04T10:00"
+    late = votebot_cli(
+        tmp_path, env, "broadcast", "--text", "x", "--at", "2026-12-20T10:00", check=False
+    )
+    assert late.returncode == 2, late.stderr
+    assert "Traceback" not in late.stderr
+    assert "after the vote closes (last day 2026-12-10" in late.stderr
