@@ -15,7 +15,7 @@ from store import Conversation, StepCommit, open_store
 from tests.conftest import ACTIVATION_NOW
 from tests.fakes.botapi import FakeBotAPI, RateLimit
 from tests.fakes.http import FakeBotAPIServer
-from tests.test_e2e import TOKEN, BotProcess
+from tests.fakes.process import TOKEN, BotProcess
 
 VOTERS = 40
 
