@@ -33,5 +33,6 @@ def mermaid(flow: Flow) -> str:
         title=flow.name,
     )
     text = machine.models[0].get_graph().draw(None)
+    assert isinstance(text, str)  # drawn to a string when no file is given
     lines = [line for line in text.splitlines() if not line.strip().startswith("Class ")]
     return "\n".join(lines).strip() + "\n"

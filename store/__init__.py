@@ -71,6 +71,11 @@ class SqlStore(
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @property
+    def shared(self) -> bool:
+        """True when other processes use the same database (PostgreSQL)."""
+        return self.db.shared
+
     async def close(self) -> None:
         """Close the database."""
         await self.db.close()

@@ -27,6 +27,11 @@ from store.support import Handoff, HandoffCounts, StuckVoter, TranscriptLine
 class Store(Protocol):
     """Everything the bot reads and writes; `tests/test_store_contract.py` checks backends."""
 
+    @property
+    def shared(self) -> bool:
+        """True when other processes use the same database (PostgreSQL)."""
+        ...
+
     async def close(self) -> None: ...
 
     async def touch_user(self, user_id: int, first_name: str, now: datetime) -> User: ...

@@ -1,4 +1,5 @@
-"""The code base stays lint-clean (ruff, line length 99) and keeps French out of Python."""
+"""The code base stays lint-clean (ruff, line length 99), type-checks (mypy) and keeps French out
+of Python."""
 
 import ast
 import re
@@ -19,6 +20,17 @@ ROOT = Path(__file__).parents[1]
 def test_ruff_is_clean() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "bot", "store", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_is_clean_on_bot_and_store() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "bot", "store"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -82,14 +82,14 @@ def register(app: Application) -> None:
         ),
         group=-6,
     )
-    for name, callback in (
+    for name, monitoring in (
         ("debannir", safety.on_unban),
         ("stats", monitor.on_stats),
         ("bloques", monitor.on_stuck),
         ("voir", monitor.on_view),
     ):
         app.add_handler(
-            CommandHandler(name, support.stops(callback), filters=staff_or_private), group=-6
+            CommandHandler(name, support.stops(monitoring), filters=staff_or_private), group=-6
         )
     app.add_handler(
         CallbackQueryHandler(support.stops(support.on_open_button), pattern=support.OPEN_PREFIX),

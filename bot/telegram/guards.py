@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from functools import wraps
+from typing import Any
 
 from telegram import Bot, Chat, Update
 from telegram.error import TelegramError
@@ -22,7 +23,7 @@ from bot.auth import has_role
 from bot.telegram import handlers as h
 
 log = logging.getLogger(__name__)
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 SUPPORT = "support"
 # The only buttons pressed in the staff group: /bloques (open a chat), the card (claim it).
 STAFF_BUTTONS = ("sup:open:", "hd:claim:")

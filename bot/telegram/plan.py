@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import html
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.auth import ADMIN
@@ -70,7 +70,7 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await services.refresh_live()  # voters' screens promise only the reminders switched on
     await query.answer()
     text, markup = await _screen(services)
-    if query.message is not None:
+    if isinstance(query.message, Message):  # not an inaccessible (too old) message
         await query.message.edit_text(text, reply_markup=markup)
 
 

@@ -62,14 +62,13 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     since = services.engine.clock() - COMMENT_WINDOW
     # One process: it remembers who rated. Several (PostgreSQL): the rating may have been
     # pressed on another one, so the database says.
-    shared = getattr(services.store.db, "shared", False)
     if user.id not in awaiting and not (
-        shared and await services.store.awaiting_comment(user.id, since)
+        services.store.shared and await services.store.awaiting_comment(user.id, since)
     ):
         return
     awaiting.discard(user.id)
     if message.text.startswith("/"):  # no comment: the voter moved on
-        if shared:
+        if services.store.shared:
             await services.store.comment_handoff(user.id, "", since)
         return
     if await services.store.comment_handoff(user.id, support.scrub(message.text)[:1000], since):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
+from typing import Any
 
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
@@ -29,7 +30,7 @@ OPEN_PREFIX = "sup:open:"
 MAX_RELAY = 3500  # characters relayed per message: room for the signature and HTML escapes
 HOLD_SECONDS = 20.0  # messages sent over the relay limit are relayed together after this
 HELD_BATCH = 800  # characters of held text per message (x5 at worst once HTML-escaped)
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 class StaffChat(filters.UpdateFilter):
