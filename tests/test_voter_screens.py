@@ -418,3 +418,16 @@ async def test_the_reminder_offer_names_only_dates_still_ahead(chat_at: Open) ->
     offer = text(chat)
     assert "rappels aux dates importantes" in offer and "jours du vote" in offer
     assert "ouverture du portail" not in offer and "notice" not in offer
+
+
+def test_the_secret_question_screen_names_the_opening_day_only_before_the_vote() -> None:
+    election = load_election("creteil-2022")
+
+    def shown(when: datetime) -> str:
+        return html_to_plain(Renderer(election, lambda: when).text("secret/why.html"))
+
+    assert "à partir du 1er décembre 2022" in shown(datetime(2022, 11, 2, 10, tzinfo=PARIS))
+    voting = shown(datetime(2022, 12, 5, 10, tzinfo=PARIS))
+    assert "le portail vous en donne un nouveau :" in voting and "à partir du" not in voting
+    closed = shown(datetime(2022, 12, 9, 10, tzinfo=PARIS))
+    assert "Le vote est clos" in closed and "nouveau" not in closed
