@@ -105,9 +105,7 @@ def _audience(data: dict[str, Any]) -> Audience:
 @requires(BROADCASTER)
 async def on_compose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Starts a new broadcast: asks for its text."""
-    services = h.services_of(context)
-    assert update.effective_user is not None
-    await services.store.save_draft(update.effective_user.id, "text", {}, services.engine.clock())
+    await _save_step(update, context, "text", {})
     await say(update, context, "broadcast/ask_text.html", {}, [[("stop", None)]])
 
 
@@ -152,15 +150,21 @@ async def _bad_when(update: Update, context: ContextTypes.DEFAULT_TYPE, reason: 
     await say(update, context, "broadcast/bad_when.html", ctx, [[("now", None)], [("stop", None)]])
 
 
+async def _save_step(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, step: str, data: dict[str, Any]
+) -> Services:
+    """Remember the composer's step and choices for this broadcaster; the services, for more."""
+    services = h.services_of(context)
+    assert update.effective_user is not None
+    await services.store.save_draft(update.effective_user.id, step, data, services.engine.clock())
+    return services
+
+
 async def _ask_audience(
     update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
 ) -> None:
     """The audience screen: the criteria chosen so far and how many voters they select now."""
-    services = h.services_of(context)
-    assert update.effective_user is not None
-    await services.store.save_draft(
-        update.effective_user.id, "audience", data, services.engine.clock()
-    )
+    services = await _save_step(update, context, "audience", data)
     audience = _audience(data)
     count = await services.store.count_audience(audience)
     rows: Rows = [
@@ -253,11 +257,7 @@ async def _press(update: Update, context: ContextTypes.DEFAULT_TYPE, data_: str)
 async def _ask_when(
     update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
 ) -> None:
-    services = h.services_of(context)
-    assert update.effective_user is not None
-    await services.store.save_draft(
-        update.effective_user.id, "when", data, services.engine.clock()
-    )
+    services = await _save_step(update, context, "when", data)
     ctx = {"example": _example(services)}
     await say(update, context, "broadcast/ask_when.html", ctx, [[("now", None)], [("stop", None)]])
 
