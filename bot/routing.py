@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from functools import lru_cache
 
-from bot import directory
-from bot.directory import parse_directory_query
+from bot.categories import CATEGORY_PATTERNS, DEPARTEMENT_PATTERNS, parse_query
 from bot.engine import Route, TextHandler
 from bot.flows import Context, Flows, Reply
 from bot.flows.conditions import DEPARTEMENTS
@@ -19,7 +18,7 @@ from bot.flows.info import CLARIFY_TEXT, INTENT_STEPS, SUGGESTIONS
 from bot.intent import Decision, classify, decide, model
 from bot.intent.language import is_english
 from bot.redact import redact
-from bot.textfold import fold
+from bot.textfold import fold, padded
 from store import Store
 
 MISUNDERSTOOD_BEFORE_OFFER = 3
@@ -52,7 +51,7 @@ def profile_statement(text: str) -> tuple[str | None, str | None] | None:
 
     Only the académie's départements count; None when the text says anything more.
     """
-    parsed = parse_directory_query(text)
+    parsed = parse_query(text)
     if parsed is None:
         return None
     category, departement = parsed
@@ -60,8 +59,8 @@ def profile_statement(text: str) -> tuple[str | None, str | None] | None:
         departement = None
     if category is None and departement is None:
         return None
-    rest = directory.fold(text)
-    for _, pattern in (*directory.CATEGORY_PATTERNS, *directory.DEPARTEMENT_PATTERNS):
+    rest = padded(text)
+    for _, pattern in (*CATEGORY_PATTERNS, *DEPARTEMENT_PATTERNS):
         rest = pattern.sub(" ", rest)
     if any(word not in _STATEMENT_WORDS for word in rest.split()):
         return None

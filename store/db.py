@@ -109,7 +109,7 @@ def write(sql: str, params: Sequence[Any] = ()) -> Statement:
 
 def write_many(sql: str, rows: Iterable[Sequence[Any]]) -> Statement:
     """One statement once per parameter row."""
-    return Statement("write_many", sql, [tuple(row) for row in rows])
+    return Statement("write_many", sql, rows if isinstance(rows, list) else list(rows))
 
 
 def read(sql: str, params: Sequence[Any] = ()) -> Statement:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from store.db import Database, Row
+from store.db import Database, Row, Work, write_many
 from store.times import from_db, to_db
 
 ACTIVE = "(SELECT id FROM roll_generations WHERE active = 1)"
@@ -59,8 +59,8 @@ class RollStats:
     refused: tuple[tuple[int, int], ...] = ()  # (user id, refusals) by the rate limits
 
 
-# (key, loose, rkey, surname, first_name, ballot, category, departement, establishment)
-RollRow = tuple[str, str, str, str, str, str, str | None, str | None, str | None]
+# (key, loose, surname, first_name, ballot, category, departement, establishment)
+RollRow = tuple[str, str, str, str, str, str | None, str | None, str | None]
 
 
 def _entry(row: Row) -> RollEntry:
@@ -112,14 +112,16 @@ class RollQueries:
             return int(row["id"])
 
     async def roll_add(self, generation: int, rows: Sequence[RollRow]) -> None:
-        """Add a chunk of rows to a generation being imported (one transaction)."""
-        async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO roll_entries (generation, key, loose, rkey, surname, first_name, "
-                "ballot, category, departement, establishment) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        """Add a chunk of rows to a generation being imported (one transaction, one hop)."""
+
+        def work() -> Work[None]:
+            yield write_many(
+                "INSERT INTO roll_entries (generation, key, loose, surname, first_name, ballot, "
+                "category, departement, establishment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(generation, *row) for row in rows],
             )
+
+        await self.db.atomic(work)
 
     async def roll_activate(
         self, generation: int, imported: int, rejected: int, now: datetime
@@ -162,14 +164,6 @@ class RollQueries:
         row = await self.db.fetchone("SELECT * FROM roll_generations WHERE active = 1")
         return _generation(row) if row else None
 
-    async def roll_by_key(self, key: str) -> list[RollEntry]:
-        """Entries of the roll in service whose name key is exactly `key`."""
-        rows = await self.db.fetchall(
-            f"SELECT {_ENTRY} FROM roll_entries WHERE generation = {ACTIVE} AND key = ? LIMIT 50",
-            (key,),
-        )
-        return [_entry(r) for r in rows]
-
     async def roll_match(self, key: str, loose: str) -> list[RollEntry]:
         """Entries whose key is `key` or whose letters (sorted, particles kept) are `loose`.
 
@@ -182,28 +176,6 @@ class RollQueries:
             (key, loose, key),
         )
         return [_entry(r) for r in rows]
-
-    async def roll_near(self, key: str, rkey: str, limit: int = 10) -> list[str]:
-        """The distinct keys next to `key` in key order and to `rkey` in reversed-key order.
-
-        A name one typo away from `key` shares a long prefix with it (typo in the second
-        half) or a long suffix (typo in the first half), so it sorts close to it in one of
-        the two orders: `limit` keys on each side of each order are enough to meet it.
-        One round trip; only the (covering) indexes are read.
-        """
-        parts: list[str] = []
-        for column in ("key", "rkey"):
-            # Column names come from the fixed pair above, values are parameters.
-            for op, order in ((">=", "ASC"), ("<", "DESC")):
-                parts.append(
-                    f"SELECT * FROM (SELECT DISTINCT {column} AS k, '{column}' AS c "
-                    f"FROM roll_entries WHERE generation = {ACTIVE} AND {column} {op} ? "
-                    f"ORDER BY {column} {order} LIMIT ?) AS n{len(parts)}"
-                )
-        rows = await self.db.fetchall(
-            " UNION ALL ".join(parts), (key, limit, key, limit, rkey, limit, rkey, limit)
-        )
-        return [r["k"] if r["c"] == "key" else r["k"][::-1] for r in rows]
 
     async def roll_stats(self, since: datetime) -> RollStats:
         """Counts of the roll in service, and look-ups since `since`."""

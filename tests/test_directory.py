@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.categories import parse_query
 from bot.directory import (
     Directory,
     DirectoryImportError,
     directory_entry,
     parse_directory_csv,
-    parse_directory_query,
 )
 from bot.flows import Context
 from bot.telegram.directory import refresh_directory
@@ -51,7 +51,7 @@ NINE = [
     ],
 )
 def test_free_text_is_parsed_into_category_and_departement(text: str, expected) -> None:
-    assert parse_directory_query(text) == expected
+    assert parse_query(text) == expected
 
 
 @pytest.mark.parametrize(("cat", "dep", "text", "address"), NINE, ids=[n[3] for n in NINE])

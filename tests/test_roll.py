@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import roll
-from bot.roll import Answer, NameKey, extract_name, find, import_roll, on_ballot
+from bot.cli.roll import format_report
+from bot.roll import Answer, NameKey, RollImportError, extract_name, find, import_roll, on_ballot
 from bot.settings import PARIS
 from store import SqliteStore, open_store
 from tests.conftest import votebot_cli
@@ -199,8 +199,8 @@ async def test_rejected_rows_are_reported_with_line_and_reason(
         (5, "missing ballot"),
         (6, "a name without letters"),
     ]
-    text = roll.format_report(report)
-    assert "rows imported: 1" in text and "line 3: missing surname" in text
+    text = format_report(report)
+    assert ": 1 rows, 4 rejected" in text and "\n  line 3: missing surname" in text
 
 
 async def test_a_file_without_the_needed_columns_changes_nothing(
@@ -208,7 +208,7 @@ async def test_a_file_without_the_needed_columns_changes_nothing(
 ) -> None:
     before = await loaded.roll_active()
     path = write(tmp_path / "bad.csv", ["a;b"], header="Nom;Ville\n")
-    with pytest.raises(roll.RollImportError, match="first_name, ballot"):
+    with pytest.raises(RollImportError, match="first_name, ballot"):
         await import_roll(loaded, path, NOW)
     assert await loaded.roll_active() == before
     assert (await find(loaded, "Ndiaye Awa")).status == "found"
@@ -241,7 +241,7 @@ async def test_a_killed_import_is_never_served_and_is_cleaned_up(
     # What `kill -9` leaves behind: a generation with rows, never completed.
     generation = await loaded.roll_begin("killed.csv", NOW)
     key = NameKey.of("Fantôme Gaspard")
-    await loaded.roll_add(generation, [(key.key, key.loose, key.rkey, "FANTÔME", "Gaspard", "CSA",
+    await loaded.roll_add(generation, [(key.key, key.loose, "FANTÔME", "Gaspard", "CSA",
                                        None, None, None)])  # fmt: skip
     assert (await find(loaded, "Gaspard Fantôme")).status == "not_found"
     await import_roll(loaded, write(tmp_path / "next.csv", ROWS[:2]), NOW)
@@ -271,8 +271,10 @@ def test_cli_roll_import_stats_find(tmp_path: Path) -> None:
 
     path = write(tmp_path / "roll.csv", [*ROWS, ";x;CSA;;;"])
     imported = votebot("roll", "import", str(path))
-    assert "rows imported: 8" in imported.stdout and "line 10: missing surname" in imported.stdout
-    assert "100%" in imported.stderr  # the progress bar
+    summary, rejected = imported.stdout.splitlines()
+    assert summary.startswith("roll imported from ") and ": 8 rows, 1 rejected (utf-8" in summary
+    assert rejected == "  line 10: missing surname"
+    assert imported.stderr == ""  # no progress bar when stderr is not a terminal
     stats = votebot("roll", "stats").stdout
     assert "entries: 8" in stats and "CAP des AESH: 1" in stats
     found = votebot("roll", "find", "anne sophie lefevre").stdout

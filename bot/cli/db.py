@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -51,3 +52,11 @@ async def copy_command(source: str, target: str) -> int:
         print(f"{c.table:<{width}}  {c.source:>9}  {c.target:>10}  {mark}")
     print(f"copied {sum(c.target for c in counts)} rows in {len(counts)} tables")
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Declare `db copy`."""
+    db = sub.add_parser("db", help="copy a SQLite database to PostgreSQL (db copy FILE URL)")
+    db.add_argument("action", choices=["copy"])
+    db.add_argument("source", help="the SQLite file")
+    db.add_argument("target", help="postgresql://user@host/database (empty, to be filled)")
