@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli.roll import format_report
 from bot.roll import Answer, NameKey, RollImportError, extract_name, find, import_roll, on_ballot
+from bot.roll.keys import RowKeys
 from bot.settings import PARIS
 from store import SqliteStore, open_store
 from tests.conftest import votebot_cli
@@ -69,6 +70,29 @@ def test_names_written_differently_share_the_key(written: str, typed: str) -> No
 )
 def test_names_joined_or_split_share_the_loose_key(written: str, typed: str) -> None:
     assert NameKey.of(written).loose == NameKey.of(typed).loose
+
+
+@pytest.mark.parametrize(
+    ("surname", "first_name"),
+    [
+        ("LEFÈVRE", "Anne-Sophie"),
+        ("N’DIAYE", "Awa"),
+        ("DE LA FONTAINE", "Jean"),
+        ("LÊ", "Chloé"),
+        ("LE", "Anne"),
+        ("D'ARC", "Jeanne"),
+        ("Œuvrard", "Lætitia"),
+    ],
+)
+def test_the_import_keys_names_as_the_look_up_does(surname: str, first_name: str) -> None:
+    keys = RowKeys()
+    name = NameKey.of(f"{surname} {first_name}")
+    for _ in range(2):  # folded, then remembered
+        assert keys(surname, first_name) == (name.key, name.loose)
+        assert keys(first_name, surname)[0] == name.key
+    assert keys("123", first_name) == "a name without letters"
+    # Letters the folding does not know (another script) leave one word: refused, not mangled.
+    assert keys("MARTIN", "Ольга") == "surname and first name give fewer than two words"
 
 
 def test_different_people_do_not_share_a_key() -> None:

@@ -2,7 +2,7 @@
 CSV import (`importer`). The store holds the rows (store/roll.py); the CLI prints them."""
 
 from bot.roll.importer import ImportReport, RollImportError, import_roll
-from bot.roll.keys import NameKey, RowKeys, name_tokens
+from bot.roll.keys import NameKey
 from bot.roll.lookup import Answer, RollLookup, extract_name, find, on_ballot
 
 __all__ = [
@@ -11,10 +11,8 @@ __all__ = [
     "NameKey",
     "RollImportError",
     "RollLookup",
-    "RowKeys",
     "extract_name",
     "find",
     "import_roll",
-    "name_tokens",
     "on_ballot",
 ]
