@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# data: ligatures and letters NFKD does not decompose
-_LETTERS = str.maketrans(
+_LETTERS = str.maketrans(  # data: ligatures and letters NFKD does not decompose
     {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l",
      "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i"}
 )  # fmt: skip
