@@ -48,6 +48,7 @@ def build_environment(texts_dir: str | Path | None = None) -> Environment:
     if texts_dir is not None:
         loader = ChoiceLoader([FileSystemLoader(str(texts_dir)), builtin])
     env = Environment(
+        auto_reload=False,  # templates are read once: no stat of the file on every render
         loader=loader,
         autoescape=select_autoescape(["html"], default=True),
         undefined=StrictUndefined,
