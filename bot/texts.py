@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import (
     BaseLoader,
@@ -62,15 +63,18 @@ def build_environment(texts_dir: str | Path | None = None) -> Environment:
     return env
 
 
+FR = Locale.parse("fr_FR")  # parsed once: Babel would look its data up on every call
+
+
 def _date_fr(value: date | datetime, fmt: str = "EEEE d MMMM y") -> str:
     value = paris(value)
     if isinstance(value, datetime):
         value = value.date()
-    return format_date(value, fmt, locale="fr_FR")
+    return format_date(value, fmt, locale=FR)
 
 
 def _time_fr(value: datetime) -> str:
-    return format_time(paris(value), "H'h'mm", locale="fr_FR")
+    return format_time(paris(value), "H'h'mm", locale=FR)
 
 
 DATETIME_FR = "EEEE d MMMM y 'à' HH:mm"  # data: a CLDR date pattern
@@ -78,7 +82,7 @@ DATETIME_FR = "EEEE d MMMM y 'à' HH:mm"  # data: a CLDR date pattern
 
 def _datetime_fr(value: datetime, fmt: str = DATETIME_FR) -> str:
     # Babel would print an aware value in UTC: every time shown is Paris time.
-    return format_datetime(paris(value), fmt, locale="fr_FR")
+    return format_datetime(paris(value), fmt, locale=FR)
 
 
 def tidy(text: str) -> str:

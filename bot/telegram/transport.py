@@ -9,6 +9,7 @@ of that, so the bot's throughput is set by its own work. Same contract as PTB's 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -73,7 +74,11 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data, files), timeout=timeout
+                method,
+                url,
+                data=_body(request_data, files),
+                headers=_headers(files),
+                timeout=timeout,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
@@ -82,13 +87,22 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _headers(files: dict[str, Any] | None) -> dict[str, str] | None:
+    """The content type of a plain form (multipart sets its own, with its boundary)."""
+    return None if files else FORM
+
+
 def _body(request_data: RequestData | None, files: dict[str, Any] | None) -> Any:
     """Form fields, as multipart when files go with them."""
     if request_data is None:
         return None
     fields = request_data.json_parameters
     if not files:
-        return fields or None
+        # Encoded here: given a dict, aiohttp builds a multipart writer (a uuid4) per call.
+        return urlencode(fields).encode() if fields else None
     form = aiohttp.FormData()
     for name, value in fields.items():
         form.add_field(name, value)
