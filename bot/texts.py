@@ -19,6 +19,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     select_autoescape,
 )
@@ -108,6 +109,7 @@ class Renderer:
         self.directory = directory or Directory.from_election(election)
         # Plan keys of the calendar reminders switched on: templates promise only these.
         self.reminders_on: frozenset[str] = frozenset()
+        self._blocks: dict[tuple[str, str], tuple[Template, Callable[..., Any]]] = {}
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
@@ -129,11 +131,33 @@ class Renderer:
 
     def text(self, template: str, context: Mapping[str, Any] | None = None) -> str:
         """Render a whole template to text."""
-        ctx = {**self._globals(), **(context or {})}
-        return tidy(self.env.get_template(template).render(ctx))
+        return self._text(template, {**self._globals(), **(context or {})})
 
     def label(self, template: str, trigger: str, context: Mapping[str, Any] | None = None) -> str:
         """A label: block `btn_<trigger>` of the template, its folder's, the menu's or common."""
+        return self._label(template, trigger, {**self._globals(), **(context or {})})
+
+    def render(self, reply: Reply) -> Rendered:
+        """Render a reply's text and button labels (the globals computed once for all)."""
+        ctx = {**self._globals(), **(reply.context or {})}
+        text = self._text(reply.template, ctx)
+        rows = tuple(
+            tuple((self._label(reply.template, t, ctx), t) for t in row) for row in reply.buttons
+        )
+        return Rendered(text, rows)
+
+    def _text(self, template: str, ctx: dict[str, Any]) -> str:
+        return tidy(self.env.get_template(template).render(ctx))
+
+    def _label(self, template: str, trigger: str, ctx: dict[str, Any]) -> str:
+        tmpl, block = self._block(template, trigger)
+        return tidy("".join(block(tmpl.new_context(ctx))))
+
+    def _block(self, template: str, trigger: str) -> tuple[Template, Callable[..., Any]]:
+        """Where a label is written, looked up once (templates are read once, at start-up)."""
+        found = self._blocks.get((template, trigger))
+        if found is not None:
+            return found
         folder = template.rpartition("/")[0]
         shared = ("menu/_buttons.html", "common/buttons.html")  # menu entries are reused
         for name in (template, f"{folder}/_buttons.html", *shared):
@@ -143,18 +167,9 @@ class Renderer:
                 continue
             block = tmpl.blocks.get(f"btn_{trigger}")
             if block is not None:
-                ctx = tmpl.new_context({**self._globals(), **(context or {})})
-                return tidy("".join(block(ctx)))
+                self._blocks[(template, trigger)] = tmpl, block
+                return tmpl, block
         raise KeyError(f"no label btn_{trigger} for {template}")
-
-    def render(self, reply: Reply) -> Rendered:
-        """Render a reply's text and button labels."""
-        text = self.text(reply.template, reply.context)
-        rows = tuple(
-            tuple((self.label(reply.template, t, reply.context), t) for t in row)
-            for row in reply.buttons
-        )
-        return Rendered(text, rows)
 
 
 _TAG = re.compile(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>|<[^>]+>", re.S)
