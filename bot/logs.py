@@ -56,7 +56,7 @@ class RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         library = record.name.split(".")[0] in LIBRARIES
         if library and record.exc_info and type(record.exc_info[1]).__name__ == "InvalidToken":
-            return False  # `votebot run` says it in one line (bot/cli.py)
+            return False  # `votebot run` says it in one line (bot/cli/serve.py)
         if library and record.args:
             if isinstance(record.args, dict) and "%(" in str(record.msg):
                 record.args = {k: _shown(v) for k, v in record.args.items()}

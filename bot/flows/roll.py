@@ -4,7 +4,7 @@
 omission) are the targets of the intent router's `check_roll` / `colleague_missing_contact`
 when it has no name or category to go further.
 
-The text handler `roll_lookup` (bot/roll.py) reads the name typed at a text step, checks the
+The text handler `roll_lookup` (bot/roll/lookup.py) reads the name typed at a text step, checks the
 rate limits, looks the name up (exact match only, no suggestion) and fires the trigger named
 after the step to show. The name typed is never kept in the flow data.
 """
