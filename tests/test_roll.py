@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
 import sqlite3
+import struct
 import subprocess
+import sys
+import termios
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -311,3 +316,38 @@ def test_cli_roll_import_stats_find(tmp_path: Path) -> None:
     assert votebot("roll", "find", "Personne Inconnue", check=False).stdout.strip() == (
         "not found"
     )
+
+
+def test_cli_roll_import_draws_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    env = {**os.environ, "VOTEBOT_DB": str(tmp_path / "v.sqlite3")}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    path = write(tmp_path / "roll.csv", ROWS)
+    main, terminal = pty.openpty()  # stderr is a terminal, as for an operator
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "roll", "import", str(path)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        os.close(terminal)
+        drawn = b""
+        while chunk := _read(main):
+            drawn += chunk
+    finally:
+        os.close(main)
+    assert ": 8 rows, 0 rejected" in done.stdout
+    assert b"roll: 100%" in drawn and b"8 rows" in drawn  # tqdm, with the rows read
+
+
+def _read(fd: int) -> bytes:
+    """What a pseudo-terminal holds; b"" once its other end is closed and it is drained."""
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO on Linux once the other end is closed
+        return b""
