@@ -177,7 +177,7 @@ class Broadcaster:
             return False
         self._current = b.id
         if b.report_chat is not None and b.report_message is None:
-            await self._progress(b, force=True)
+            await self._progress(b)
         rows = await self.store.next_recipients(b.id, self.batch, time.time())
         if not rows:
             counts = await self.store.broadcast_counts(b.id)
@@ -283,7 +283,7 @@ class Broadcaster:
             [[InlineKeyboardButton(html.unescape(label), callback_data=f"{STOP_PREFIX}{b.id}")]]
         )
 
-    async def _progress(self, b: Broadcast, force: bool = False) -> None:
+    async def _progress(self, b: Broadcast) -> None:
         self._last_progress = time.monotonic()
         if b.report_chat is None:
             return
