@@ -63,7 +63,7 @@ def worker(services: Services, app: Application, **kw: Any) -> Broadcaster:
         app.bot,
         Variables(services.renderer, services.election),
         services.renderer,
-        services.engine.clock,
+        services.clock,
         **kw,
     )
 

@@ -175,7 +175,7 @@ async def test_the_queue_puts_unanswered_voters_first_and_the_group_is_alerted(
     assert queue.index("5002") < queue.index("5001")
     assert "attend depuis" in queue and "répondu" in queue
     later = ACTIVATION_NOW + timedelta(minutes=11)
-    services.engine.clock = lambda: later
+    services.clock.fixed = later
     await helpdesk.alert_job(CallbackContext(app))
     alert = in_topic(api, None)[-1]
     assert "5002" in alert and "11 min" in alert and "5001" not in alert

@@ -47,7 +47,7 @@ class Replica:
             self,
             Variables(services.renderer, services.election),
             services.renderer,
-            services.engine.clock,
+            services.clock,
             rate=30.0,
             poll=0.05,
         )

@@ -40,7 +40,7 @@ async def on_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_id, role = int(args[1]), args[2]
         if args[0] == "add":
             changed = await services.store.grant_role(
-                user_id, role, update.effective_user.id, services.engine.clock()
+                user_id, role, update.effective_user.id, services.clock()
             )
         else:
             changed = await services.store.revoke_role(user_id, role)

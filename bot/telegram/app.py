@@ -195,7 +195,7 @@ def build_application(
             app.bot,
             Variables(services.renderer, services.election),
             services.renderer,
-            services.engine.clock,
+            services.clock,
             rate=settings.broadcast_rate,
         )
         worker.lease = Lease(services.store, "broadcast", BROADCAST_LEASE_SECONDS)

@@ -88,7 +88,7 @@ async def say(
 
 
 def _example(services: Services) -> str:
-    later = services.engine.clock().astimezone(services.election.tz) + timedelta(days=1)
+    later = services.clock().astimezone(services.election.tz) + timedelta(days=1)
     return later.strftime("%d/%m/%Y 18:00")
 
 
@@ -122,7 +122,7 @@ async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await services.store.delete_draft(user.id)
         return
     step, data = draft
-    now = services.engine.clock()
+    now = services.clock()
     if step == "text":
         formatted = any(e.type in _FORMATTING for e in message.entities)
         text = message.text_html if formatted else message.text
@@ -156,7 +156,7 @@ async def _save_step(
     """Remember the composer's step and choices for this broadcaster; the services, for more."""
     services = h.services_of(context)
     assert update.effective_user is not None
-    await services.store.save_draft(update.effective_user.id, step, data, services.engine.clock())
+    await services.store.save_draft(update.effective_user.id, step, data, services.clock())
     return services
 
 
@@ -184,7 +184,7 @@ async def _preview(
     services = h.services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    now = services.engine.clock()
+    now = services.clock()
     await services.store.save_draft(user.id, "preview", data, now)
     at = datetime.fromisoformat(data["at"]) if data.get("at") else None
     shown = Variables(services.renderer, services.election).fill(
@@ -269,7 +269,7 @@ async def _test_send(
     services = h.services_of(context)
     user = update.effective_user
     assert user is not None
-    now = services.engine.clock()
+    now = services.clock()
     at = datetime.fromisoformat(data["at"]) if data.get("at") else now
     text = Variables(services.renderer, services.election).fill(
         data["text"], user.first_name or "", at
@@ -289,7 +289,7 @@ async def _confirm(
     services = h.services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    now = services.engine.clock()
+    now = services.clock()
     at = datetime.fromisoformat(data["at"]) if data.get("at") else None
     if at is not None and (reason := check_when(at, now, services.election)) is not None:
         await services.store.save_draft(user.id, "when", data, now)

@@ -85,7 +85,7 @@ async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_
     if b is None or not await _may_cancel(services, update.effective_user.id, b):
         await say(update, context, "broadcast/not_yours.html")
         return
-    cancelled = await services.store.cancel_broadcast(b.id, services.engine.clock())
+    cancelled = await services.store.cancel_broadcast(b.id, services.clock())
     worker = context.application.bot_data.get("broadcaster")
     if worker is not None:
         worker.wake()

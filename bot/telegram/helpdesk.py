@@ -104,7 +104,7 @@ async def claim(
     if handoff.agent_id is not None:
         return handoff, handoff.agent_id == agent.id
     name = agent.first_name or str(agent.id)
-    after = await services.store.claim_handoff(handoff.id, agent.id, name, services.engine.clock())
+    after = await services.store.claim_handoff(handoff.id, agent.id, name, services.clock())
     if after is None or after.agent_id != agent.id:
         return after or handoff, False
     # This agent won the claim: said once to the topic, the voter, and in the topic's name.
@@ -162,7 +162,7 @@ async def _note(
 ) -> None:
     services = _services(context)
     line = f"{staff.first_name or staff.id} : {support.scrub(text)}"
-    now = services.engine.clock()
+    now = services.clock()
     await services.store.record_messages([TranscriptLine(handoff.user_id, now, "note", line)])
 
 
@@ -249,7 +249,7 @@ async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await services.store.set_active(handoff.user_id, False)
         await unreachable(context, message)
         return
-    now = services.engine.clock()
+    now = services.clock()
     line = support.scrub(f"[{key}] " + answer)[:500]
     await services.store.record_messages([TranscriptLine(handoff.user_id, now, "staff", line)])
     await services.store.staff_answered(handoff.id, now)
@@ -297,7 +297,7 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = _services(context)
     message = update.effective_message
     assert message is not None
-    now = services.engine.clock()
+    now = services.clock()
     rows = [
         {
             "entry": e,
@@ -333,7 +333,7 @@ async def alert_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _alert_overdue(
     context: ContextTypes.DEFAULT_TYPE, services: Services, minutes: int
 ) -> None:
-    now = services.engine.clock()
+    now = services.clock()
     for handoff in await services.store.overdue_handoffs(now - timedelta(minutes=minutes)):
         user = await services.store.get_user(handoff.user_id)
         assert handoff.waiting_since is not None

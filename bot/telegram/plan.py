@@ -21,7 +21,7 @@ TEMPLATE = "reminders/calendar.html"
 
 
 async def _screen(services: Services) -> tuple[str, InlineKeyboardMarkup | None]:
-    now = services.engine.clock()
+    now = services.clock()
     await ensure_plan(services.store, services.renderer, services.election, now)
     plan = await services.store.planned_reminders()
     text = services.renderer.text(TEMPLATE, {"plan": plan, "now": now})
@@ -64,7 +64,7 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = query.data.removeprefix(PREFIX)
     plan = {b.plan_key: b for b in await services.store.planned_reminders()}
     reminder = plan.get(key)
-    now = services.engine.clock()
+    now = services.clock()
     if reminder is not None and _switchable(reminder) and reminder.send_at > now:
         await services.store.enable_reminder(key, reminder.state != "scheduled")
         await services.refresh_live()  # voters' screens promise only the reminders switched on
@@ -99,7 +99,5 @@ async def follow_facts(services: Services, old: Election) -> int:
             key, text=new_text, send_at=new_at
         ):
             changed += 1
-    await ensure_plan(
-        services.store, services.renderer, services.election, services.engine.clock()
-    )
+    await ensure_plan(services.store, services.renderer, services.election, services.clock())
     return changed

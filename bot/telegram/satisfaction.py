@@ -42,7 +42,7 @@ async def on_rate_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.answer()
     handoff_id, _, up = (query.data or "").removeprefix(RATE_PREFIX).partition(":")
     rated = handoff_id.isdigit() and await services.store.rate_handoff(
-        int(handoff_id), user.id, up == "1", services.engine.clock()
+        int(handoff_id), user.id, up == "1", services.clock()
     )
     if rated:
         context.bot_data.setdefault("awaiting_comment", set()).add(user.id)
@@ -59,7 +59,7 @@ async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None or message is None or not message.text:
         return
     services = h.services_of(context)
-    since = services.engine.clock() - COMMENT_WINDOW
+    since = services.clock() - COMMENT_WINDOW
     # One process: it remembers who rated. Several (PostgreSQL): the rating may have been
     # pressed on another one, so the database says.
     if user.id not in awaiting and not (

@@ -130,7 +130,7 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await services.store.set_active(handoff.user_id, False)
         await helpdesk.unreachable(context, message)
         return
-    now = services.engine.clock()
+    now = services.clock()
     await services.store.record_messages([TranscriptLine(handoff.user_id, now, "staff", line)])
     await services.store.staff_answered(handoff.id, now)
 
@@ -403,4 +403,4 @@ async def post_in_topic(
 
 
 def _now(services: Services):
-    return services.engine.clock()
+    return services.clock()
