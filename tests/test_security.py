@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.broadcast import ensure_plan
 from bot.election import Election
 from bot.flows import default_flows
 from bot.logs import NOISY, configure_logging
 from bot.services import Services
 from bot.telegram.app import build_application
-from store import Conversation, StepCommit
+from store import Audience, Conversation, StepCommit
 from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, Served, make_settings, votebot_cli
 from tests.fakes.botapi import FakeBotAPI, button_data
 from tests.fakes.http import FakeBotAPIServer
@@ -127,18 +128,6 @@ async def test_forged_staff_buttons_are_refused(chat: Chat) -> None:
             assert "expiré" in chat.texts()[-2], data
             assert "Bonjour" in chat.texts()[-1]
     assert await services.store.list_roles() == []
-
-
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(data=st.data())
-def test_button_data_matching_staff_handlers_is_refused(app: Application, data) -> None:
-    # Today no button handler is restricted by a pattern; staff buttons added later (with
-    # @requires) are fuzzed here from their own patterns.
-    for pattern in staff_callback_patterns(app):
-        value = data.draw(st.from_regex(pattern, fullmatch=True).filter(lambda s: len(s) <= 64))
-        assert isinstance(value, str)
 
 
 def _database_text(chat: Chat) -> str:
@@ -560,6 +549,84 @@ def test_the_staff_group_buttons_are_those_of_support() -> None:
     from bot.telegram import guards, helpdesk, support
 
     assert guards.STAFF_BUTTONS == (support.OPEN_PREFIX, helpdesk.CLAIM_PREFIX)
+
+
+# Button prefixes a voter may press (/oubli's confirmation, the rating after a handoff). Every
+# other button handler restricted by a pattern is a staff one: add new voter buttons here.
+VOTER_BUTTONS = ("sup:forget:", "hd:rate:")
+# Tables only staff actions change: a refused press must leave them as they were.
+STAFF_TABLES = (
+    "roles",
+    "handoffs",
+    "bans",
+    "support_bans",
+    "broadcasts",
+    "broadcast_recipients",
+    "broadcast_drafts",
+    "election_settings",
+)
+
+
+def staff_button_patterns(app: Application) -> list[str]:
+    """Patterns of the staff button handlers (the patterned ones not on the voter list)."""
+    return [p for p in staff_callback_patterns(app) if not p.lstrip("^").startswith(VOTER_BUTTONS)]
+
+
+def _staff_tables(chat: Chat) -> dict[str, list[tuple[Any, ...]]]:
+    path = chat.app.bot_data["services"].settings.db_path
+    with sqlite3.connect(path) as db:
+        return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in STAFF_TABLES}
+
+
+async def _seen(chat: Chat, update: dict[str, Any], chat_id: int) -> list[tuple[str, Any]]:
+    """What a press showed: each Bot API call made for it, with its text, in `chat_id`."""
+    before = len(chat.api.calls)
+    await chat.feed(update)
+    calls = chat.api.calls[before:]
+    assert all(int(c.params.get("chat_id", chat_id)) == chat_id for c in calls), calls
+    return [(c.method, c.params.get("text")) for c in calls]
+
+
+def test_there_are_staff_buttons_to_forge(app: Application) -> None:
+    patterns = staff_button_patterns(app)
+    for prefix in ("sup:open:", "hd:claim:", "bc:", "pl:"):
+        assert any(p.lstrip("^").startswith(prefix) for p in patterns), (prefix, patterns)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+async def test_button_data_matching_staff_handlers_is_refused(staffed: Chat, data) -> None:
+    """Data drawn from each staff button's pattern, pressed by a voter in a private chat and by
+    a non-member in the staff group: the voter sees what any stale button shows, the group
+    only an answer to the press; nothing staff own changes (no claim, no handoff, no send)."""
+    api, services = staffed.api, staffed.app.bot_data["services"]
+    first = await services.store.open_handoff_of(5005) is None
+    if first:  # once: a voter waiting for support, a broadcast, the calendar plan
+        await _ask_for_a_person(Chat(staffed.app, api, 5005))
+        await services.store.create_broadcast("x", Audience(), ACTIVATION_NOW, ACTIVATION_NOW)
+        await ensure_plan(services.store, services.renderer, services.election, ACTIVATION_NOW)
+        await staffed.say("/start")
+    handoff = await services.store.open_handoff_of(5005)
+    assert handoff is not None and handoff.thread_id is not None and handoff.agent_id is None
+    # Ids and keys that exist (the handoff, the broadcast, the voters, plan reminders)…
+    targets = [str(handoff.id), "1", str(VOTER), "5005", "opening", "eve", "0", "-1"]
+    # …and anything else.
+    noise = st.from_regex(r"[a-z0-9_:-]{0,20}", fullmatch=True)
+    before = _staff_tables(staffed)
+    forged = []
+    for pattern in staff_button_patterns(staffed.app):
+        prefix = data.draw(st.from_regex(pattern, fullmatch=True).filter(lambda v: len(v) <= 30))
+        tails = [data.draw(st.sampled_from(targets)), data.draw(noise)]
+        forged += [prefix + tail for tail in [*tails, *(targets if first else ())]]
+    control = await _seen(staffed, api.press_update(VOTER, staffed.last, "zz:stale"), VOTER)
+    for value in forged:
+        private = api.press_update(VOTER, staffed.last, value)
+        assert await _seen(staffed, private, VOTER) == control, value
+        group = api.press_update(STRANGER, _group_message(SUPPORT_CHAT), value)
+        assert await _seen(staffed, group, SUPPORT_CHAT) == [("answerCallbackQuery", None)], value
+    assert _staff_tables(staffed) == before
 
 
 # -- bans, the handoff cap, names shown to staff, a voter who blocks the bot ----------------
