@@ -1,6 +1,6 @@
 """Support logic shared by the Telegram adapter and the CLI: transcripts, summaries, retention.
 
-No Telegram calls here (they live in bot/telegram/support.py).
+No Telegram calls here (they live in bot/telegram/handoff.py and relay.py).
 """
 
 from __future__ import annotations

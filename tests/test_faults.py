@@ -117,7 +117,7 @@ async def test_voters_finish_the_walk_under_10_percent_faults_with_nothing_confu
                     pushed.append(api.push(update))
                 await served.settle(pushed[-1]["update_id"])
     assert sum(faults.kinds.values()) >= 5, faults.kinds
-    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    error_text = chat.app.bot_data.services.renderer.text("common/error.html")
     for voter in voters:
         assert "Étape 1 terminée" in voter.last["text"]
         texts = [p["text"] for p in _delivered(api, faults, voter.user_id)]
@@ -138,7 +138,7 @@ async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_
         return None
 
     api.fault = fault
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     async with Served(chat.app) as served:
         api.push(api.text_update(chat.user_id, "/start"))
         last = api.push(api.text_update(3001, "/start"))  # another voter, in the same outage

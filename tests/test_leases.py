@@ -147,7 +147,7 @@ async def test_the_purge_is_skipped_while_another_process_holds_its_lease(
     old = ACTIVATION_NOW - timedelta(days=services.settings.retention_days + 1)
     await store.touch_user(5, "Anne", old)
     await store.record_messages([TranscriptLine(5, old, "in", "vieux")])
-    context = SimpleNamespace(application=SimpleNamespace(bot_data={"services": services}))
+    context = SimpleNamespace(bot_data=SimpleNamespace(services=services))
     ttl = timedelta(seconds=support_jobs.PURGE_LEASE_SECONDS)
     assert await services.store.take_lease("purge", "another-process", utc_now(), ttl)
     await support_jobs.purge_job(context)  # type: ignore[arg-type]

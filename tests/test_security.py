@@ -91,7 +91,7 @@ def test_staff_commands_are_discovered_from_the_application(app: Application) ->
 
 
 async def test_every_staff_command_is_refused_to_a_plain_voter(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     await chat.say("/start")
     for command in sorted(staff_commands(chat.app)):
         for text in (f"/{command}", f"/{command} list", f"/{command} add {VOTER} support"):
@@ -106,7 +106,7 @@ async def test_every_staff_command_is_refused_to_a_plain_voter(chat: Chat) -> No
 
 
 async def test_a_support_agent_is_refused_admin_commands(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     await services.store.grant_role(VOTER, "support", 42, ACTIVATION_NOW)
     await chat.say("/role add 1001 broadcaster")
     assert "Je ne connais pas la commande /role" in chat.texts()[-2]
@@ -114,7 +114,7 @@ async def test_a_support_agent_is_refused_admin_commands(chat: Chat) -> None:
 
 
 async def test_forged_staff_buttons_are_refused(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     version = services.engine.flows.version
     await chat.say("/start")
     for command in [*sorted(staff_commands(chat.app)), "admin", "support", "broadcast"]:
@@ -131,7 +131,7 @@ async def test_forged_staff_buttons_are_refused(chat: Chat) -> None:
 
 
 def _database_text(chat: Chat) -> str:
-    path = chat.app.bot_data["services"].settings.db_path
+    path = chat.app.bot_data.services.settings.db_path
     with sqlite3.connect(path) as db:
         return "\n".join(db.iterdump())
 
@@ -199,7 +199,7 @@ def test_redact_masks_every_pasted_secret() -> None:
 
 async def _place(chat: Chat, flow: str, state: str) -> None:
     """Put the voter at a step directly through the store (as if they had walked there)."""
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     await store.commit_step(
         StepCommit(
             conversation=Conversation(VOTER, flow, state, {"history": ["menu.main"]}),
@@ -213,7 +213,7 @@ async def _place(chat: Chat, flow: str, state: str) -> None:
 
 
 async def test_sql_injection_in_every_free_text_entry_is_inert(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     await services.store.grant_role(4242, "support", 42, ACTIVATION_NOW)
     path = services.settings.db_path
     with sqlite3.connect(path) as db:
@@ -484,7 +484,7 @@ def _group_message(chat_id: int) -> dict[str, Any]:
 
 
 def _user_ids(chat: Chat) -> set[int]:
-    path = chat.app.bot_data["services"].settings.db_path
+    path = chat.app.bot_data.services.settings.db_path
     with sqlite3.connect(path) as db:
         return {r[0] for r in db.execute("SELECT user_id FROM users")}
 
@@ -496,7 +496,7 @@ async def _calls_after(chat: Chat, update: dict[str, Any]) -> list[str]:
 
 
 async def test_forged_buttons_in_groups_get_answer_callback_query_only(staffed: Chat) -> None:
-    api, version = staffed.api, staffed.app.bot_data["services"].engine.flows.version
+    api, version = staffed.api, staffed.app.bot_data.services.engine.flows.version
     await staffed.say("/start")  # the voter exists
     users = _user_ids(staffed)
     for group in (SUPPORT_CHAT, OTHER_GROUP):
@@ -515,7 +515,7 @@ async def test_forged_buttons_in_groups_get_answer_callback_query_only(staffed: 
                     data,
                 )
     assert _user_ids(staffed) == users  # no row for the stranger nor for staff
-    store = staffed.app.bot_data["services"].store
+    store = staffed.app.bot_data.services.store
     assert await store.open_handoff_of(VOTER) is None
     # The legitimate press: a support member in the staff group takes the voter over.
     press = api.press_update(STAFF, _group_message(SUPPORT_CHAT), f"sup:open:{VOTER}")
@@ -546,9 +546,9 @@ async def test_other_update_kinds_from_groups_are_ignored(staffed: Chat) -> None
 
 
 def test_the_staff_group_buttons_are_those_of_support() -> None:
-    from bot.telegram import guards, helpdesk, support
+    from bot.telegram import guards, handoff, helpdesk
 
-    assert guards.STAFF_BUTTONS == (support.OPEN_PREFIX, helpdesk.CLAIM_PREFIX)
+    assert guards.STAFF_BUTTONS == (handoff.OPEN_PREFIX, helpdesk.CLAIM_PREFIX)
 
 
 # Button prefixes a voter may press (/oubli's confirmation, the rating after a handoff). Every
@@ -573,7 +573,7 @@ def staff_button_patterns(app: Application) -> list[str]:
 
 
 def _staff_tables(chat: Chat) -> dict[str, list[tuple[Any, ...]]]:
-    path = chat.app.bot_data["services"].settings.db_path
+    path = chat.app.bot_data.services.settings.db_path
     with sqlite3.connect(path) as db:
         return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in STAFF_TABLES}
 
@@ -601,7 +601,7 @@ async def test_button_data_matching_staff_handlers_is_refused(staffed: Chat, dat
     """Data drawn from each staff button's pattern, pressed by a voter in a private chat and by
     a non-member in the staff group: the voter sees what any stale button shows, the group
     only an answer to the press; nothing staff own changes (no claim, no handoff, no send)."""
-    api, services = staffed.api, staffed.app.bot_data["services"]
+    api, services = staffed.api, staffed.app.bot_data.services
     first = await services.store.open_handoff_of(5005) is None
     if first:  # once: a voter waiting for support, a broadcast, the calendar plan
         await _ask_for_a_person(Chat(staffed.app, api, 5005))
@@ -653,7 +653,7 @@ async def test_a_ban_holds_through_oubli_until_debannir(staffed: Chat) -> None:
     await _staff_says(staffed, "/bannir", thread)
     await staffed.say("/oubli")
     await staffed.press("tout effacer")
-    with sqlite3.connect(staffed.app.bot_data["services"].settings.db_path) as db:
+    with sqlite3.connect(staffed.app.bot_data.services.settings.db_path) as db:
         assert db.execute("SELECT * FROM bans").fetchall() == [(VOTER, None)]  # nothing else
         assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
     await staffed.say("/start")
@@ -714,7 +714,7 @@ async def test_blocking_the_bot_during_a_handoff_marks_inactive_and_tells_the_to
             },
         }
     )
-    store = staffed.app.bot_data["services"].store
+    store = staffed.app.bot_data.services.store
     assert not (await store.get_user(VOTER)).active
     assert "a bloqué l'assistant" in _topic_texts(staffed.api)[-1]
 
