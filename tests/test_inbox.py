@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.election import Election
-from bot.inbox import FLOOD_CAP, InboxWorker
+from bot.inbox import FLOOD_CAP
 from bot.services import Services
 from bot.telegram.app import build_application
 from bot.telegram.intake import worker_for
@@ -54,7 +54,7 @@ async def test_stored_updates_survive_a_stop_and_a_new_worker_answers_them_in_or
     store = chat.app.bot_data.services.store
     # A lease held by a process that no longer runs is given back at start-up.
     dead = f"{socket.gethostname()}:999999999:dead"
-    now = InboxWorker.now()
+    now = chat.app.bot_data.services.clock.real()
     await store.inbox_claim(dead, 10, now, now.replace(year=now.year + 1))
     async with Served(chat.app) as served:
         await served.settle(pushed[-1]["update_id"])

@@ -199,7 +199,9 @@ def build_application(
             services.clock,
             rate=settings.broadcast_rate,
         )
-        worker.lease = Lease(services.store, "broadcast", BROADCAST_LEASE_SECONDS)
+        worker.lease = Lease(
+            services.store, "broadcast", BROADCAST_LEASE_SECONDS, clock=services.clock.real
+        )
         app.bot_data.broadcaster = worker
         services.election_listeners.append(admin.election_changed(worker))
         if services.roll is not None:

@@ -319,7 +319,9 @@ async def alert_job(context: Context) -> None:
     minutes = services.settings.support_alert_minutes
     if services.settings.support_chat is None or not minutes:
         return
-    async with hold(Lease(services.store, "support-alerts", ALERT_LEASE_SECONDS)) as mine:
+    async with hold(
+        Lease(services.store, "support-alerts", ALERT_LEASE_SECONDS, clock=services.clock.real)
+    ) as mine:
         if mine:  # one process alerts, when several share the database
             await _alert_overdue(context, services, minutes)
 

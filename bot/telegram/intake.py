@@ -164,7 +164,9 @@ def set_aside_notice(app: App) -> Callable[[Claimed, str], Awaitable[None]]:
 def worker_for(app: App) -> tuple[InboxWorker, Intake]:
     """The inbox worker and intake of an Application whose services are open."""
     services = app.bot_data.services
-    worker = InboxWorker(services.store, handler(app), on_set_aside=set_aside_notice(app))
+    worker = InboxWorker(
+        services.store, handler(app), on_set_aside=set_aside_notice(app), clock=services.clock
+    )
     return worker, Intake(app, worker)
 
 

@@ -65,7 +65,9 @@ PURGE_LEASE_SECONDS = PURGE_INTERVAL_SECONDS * 1.5
 async def purge_job(context: Context) -> None:
     """Scheduled: delete transcripts, closed handoffs and processed updates past retention."""
     services = context.bot_data.services
-    async with hold(Lease(services.store, "purge", PURGE_LEASE_SECONDS)) as mine:
+    async with hold(
+        Lease(services.store, "purge", PURGE_LEASE_SECONDS, clock=services.clock.real)
+    ) as mine:
         if mine:  # once per interval across processes sharing the database
             removed = await support.purge(services)
             log.info("retention purge removed %s rows", removed)

@@ -94,8 +94,8 @@ async def _relay(context: Context, user_id: int, message: Message, secret: bool 
 async def _release_held(context: Context, user_id: int) -> None:
     """After a pause, relay the messages a voter sent over the limit, texts in one message."""
     limit = context.bot_data.relay_hold
-    await asyncio.sleep(limit.hold_seconds)
     services = h.services_of(context)
+    await services.clock.sleep(limit.hold_seconds)
     async with services.engine.lock(user_id):
         held = limit.held.pop(user_id, [])
         limit.warned.discard(user_id)
