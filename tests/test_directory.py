@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from telegram.ext import CallbackContext
 
 from bot.directory import (
     Directory,
@@ -149,10 +150,7 @@ async def test_the_running_bot_picks_up_an_imported_directory(app, chat: Chat, e
     services = app.bot_data.services
     await services.store.directory_replace(parse_directory_csv(GOOD_CSV.encode(), election))
 
-    class Job:  # what the job queue hands its callbacks: only `application` is read
-        application = app
-
-    await refresh_directory(Job())  # type: ignore[arg-type]
+    await refresh_directory(CallbackContext(app))  # what the job queue hands its callbacks
     await chat.say("/menu")
     await chat.press("absent")
     await chat.say("aesh 93")
