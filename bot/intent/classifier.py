@@ -69,9 +69,10 @@ class IntentModel:
         words, word_values = self.words.tfidf(self.words.indices(self.words.analyse(norm)))
         index = np.concatenate((chars, words + self._offset))
         values = np.concatenate((char_values, word_values))
-        # A sparse row times the weights: products summed in column order, then the bias.
-        products = values[:, None] * self._weights[index]
-        total = np.add.accumulate(products)[-1] if len(index) else products.sum(axis=0)
+        # A sparse row times the weights as SciPy does it: the products added one feature
+        # after the other in column order (a sum over the outer axis is sequential), then
+        # the bias.
+        total = (values[:, None] * self._weights[index]).sum(axis=0)
         return total + self._bias, len(found) / len(grams) if grams else 0.0
 
     def probabilities(self, text: str) -> tuple[np.ndarray, float]:
