@@ -149,7 +149,9 @@ def _fake_trainer(trained: mf.Exported, calls: list[Path]):
     return train
 
 
-@pytest.mark.parametrize("damage", ["truncated", "other key", "wrong shape", "not a zip"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "other key", "wrong shape", "not a zip", "setting not replayed"]
+)
 def test_a_stale_or_damaged_cache_is_ignored_and_replaced(
     cache: Path, trained: mf.Exported, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
@@ -159,6 +161,9 @@ def test_a_stale_or_damaged_cache_is_ignored_and_replaced(
     elif damage == "wrong shape":
         cut = mf.Exported(**{**vars(trained), "coef": trained.coef[:, :-1]})
         mf.save(path, cut, mf.model_key())
+    elif damage == "setting not replayed":
+        binary = ({**trained.options[0], "binary": True}, trained.options[1])
+        mf.save(path, mf.Exported(**{**vars(trained), "options": binary}), mf.model_key())
     elif damage == "truncated":
         mf.save(path, trained, mf.model_key())
         path.write_bytes(path.read_bytes()[:5000])

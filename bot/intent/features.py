@@ -25,8 +25,19 @@ SUPPORTED: dict[str, tuple[Any, ...]] = {
     "use_idf": (True,),
     "sublinear_tf": (True, False),
     "stop_words": (None,),
+    "binary": (False,),
     "dtype": ("float32", "float64"),
 }
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """Refuse settings this module does not reproduce (ValueError)."""
+    for key, allowed in SUPPORTED.items():
+        if key not in options or options[key] not in allowed:
+            raise ValueError(f"unsupported vectorizer option {key}={options.get(key)!r}")
+    low, high = options["ngram_range"]
+    if not 1 <= low <= high or not isinstance(options["token_pattern"], str):
+        raise ValueError("unsupported n-gram range or token pattern")
 
 
 def strip_accents_unicode(text: str) -> str:
@@ -82,9 +93,7 @@ class Vectorizer:
     """One exported `TfidfVectorizer`: its analyzer, vocabulary and IDF."""
 
     def __init__(self, options: Mapping[str, Any], terms: Sequence[str], idf: np.ndarray) -> None:
-        for key, allowed in SUPPORTED.items():
-            if options[key] not in allowed:
-                raise ValueError(f"unsupported vectorizer option {key}={options[key]!r}")
+        check_options(options)
         self.options = dict(options)
         self.vocabulary: dict[str, int] = {term: i for i, term in enumerate(terms)}
         self.dtype = np.dtype(options["dtype"])

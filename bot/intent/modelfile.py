@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.intent.features import check_options
+
 log = logging.getLogger(__name__)
 
 FORMAT = 1
@@ -32,6 +34,8 @@ SOURCES = (
     "data/intent_corpus.tsv",
     "data/sms.tsv",
     "intent/corpus.py",
+    "intent/features.py",
+    "intent/modelfile.py",
     "intent/text.py",
     "intent/train.py",
     "textfold.py",
@@ -128,6 +132,8 @@ def _read(path: Path, key: str) -> Exported | None:
         if array.dtype.kind != "f" or not np.isfinite(array).all():
             raise ValueError("non-numeric or non-finite values")
     options = tuple(dict(o) for o in meta["options"])
+    for option in options:
+        check_options(option)
     return Exported(options, terms, idf, coef, intercept, classes)
 
 
