@@ -3,7 +3,8 @@
 Text → the same text back with two inline buttons; a button press → the message edited in
 place with the same buttons. Settings from the same environment variables as votebot
 (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, VOTEBOT_WEBHOOK_*); `--webhook URL` as in
-`votebot run`. Concurrent updates, PTB's own polling loop and webhook server.
+`votebot run`. Concurrent updates, PTB's own polling loop and webhook server, and the same
+HTTP client as votebot (bot/telegram/transport.py), so the ratio measures the bot's own work.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.telegram.transport import AiohttpRequest
 
 KEYBOARD = InlineKeyboardMarkup(
     [
@@ -49,6 +52,8 @@ def main() -> None:
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(f"{base}/bot")
         .concurrent_updates(True)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connections=1))
         .build()
     )
     app.add_handler(MessageHandler(filters.ALL, echo))

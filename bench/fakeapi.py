@@ -1,10 +1,12 @@
-"""A fast fake Bot API (asyncio, HTTP/1.1 keep-alive) and the harness that feeds it voters.
+"""The tests' fake Bot API served fast (asyncio, HTTP/1.1 keep-alive) to many voters at once.
 
-Same rules as tests/fakes: every call is checked against the Bot API specification
-(`check_call`), form values are decoded with the spec's types (`_decode`), and getUpdates has
-Telegram's offset semantics (an update is confirmed only by a later offset; until then every
-getUpdates returns it again). Updates reach the bot by getUpdates (polling) or by POSTs to
-its webhook with the secret header (webhook mode).
+One fake for tests and bench: every method's behaviour, and the check of each call against
+the Bot API specification, is `tests.fakes.botapi.FakeBotAPI`; form values are decoded with
+the spec's types (`_decode`). What this front adds is what a benchmark needs: getUpdates as a
+real long poll that does not block the loop (Telegram's offset semantics: an update is
+confirmed only by a later offset; until then every getUpdates returns it again), faults that
+hang, and the clock on each voter's answer. Updates reach the bot by getUpdates (polling) or
+by POSTs to its webhook with the secret header (webhook mode).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes.botapi import BOT_USER, TIMEOUT, check_call
+from tests.fakes.botapi import TIMEOUT, FakeBotAPI, check_call
 from tests.fakes.http import _decode
 
 Fault = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]] | None]
@@ -59,11 +61,8 @@ class AsyncFakeBotAPI:
         self.queue: deque[dict[str, Any]] = deque()  # unconfirmed updates, oldest first
         self.waiters: list[asyncio.Future[None]] = []
         self.pending: dict[int, Pending] = {}  # chat id → the voter's open update
-        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.api = FakeBotAPI()  # the Bot API's behaviour, shared with the tests
         self.last_keyboard: dict[int, dict[str, Any]] = {}  # chat → newest keyboard message
-        self.update_ids = itertools.count(1)
-        self.message_ids = itertools.count(1000)
-        self.webhook: dict[str, Any] | None = None
         self.polled = asyncio.Event()  # set at the first getUpdates or setWebhook
         self.server: asyncio.base_events.Server | None = None
         self.pushed_ids: list[int] = []
@@ -129,10 +128,7 @@ class AsyncFakeBotAPI:
     # -- the Bot API -----------------------------------------------------------------------
 
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        problem = check_call(method, params)
-        if problem:
-            self.stats.errors.append(problem)
-            return 400, {"ok": False, "error_code": 400, "description": problem}
+        """Serve one call: getUpdates and faults here (they wait), the rest by the tests' fake."""
         self.stats.calls[method] += 1
         if self.fault is not None:
             injected = self.fault(method, params)
@@ -145,34 +141,38 @@ class AsyncFakeBotAPI:
                         hang += float(params.get("timeout") or 0)
                     await asyncio.sleep(hang)
                 return injected
-        serve = getattr(self, f"_{method}", None)
-        if serve is None:
-            self.stats.errors.append(f"unexpected method {method}")
-            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-        result = serve(params)
-        if asyncio.iscoroutine(result):
-            result = await result
-        return 200, {"ok": True, "result": result}
+        if method == "getUpdates":
+            problem = check_call(method, params)
+            if problem:
+                self.stats.errors.append(problem)
+                return 400, {"ok": False, "error_code": 400, "description": problem}
+            return 200, {"ok": True, "result": await self._getUpdates(params)}
+        status, body = self.api.handle(method, params)
+        if status != 200:
+            self.stats.errors.append(f"{method}: {body.get('description')}")
+        elif method == "setWebhook":
+            self.polled.set()
+        elif method in ("sendMessage", "editMessageText"):
+            self._delivered(int(params["chat_id"]), body["result"])
+        return status, body
 
-    def _getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return BOT_USER
+    @property
+    def webhook(self) -> dict[str, Any] | None:
+        """The setWebhook parameters, while a webhook is set."""
+        return self.api.webhook
 
-    def _deleteWebhook(self, params: dict[str, Any]) -> bool:
-        self.webhook = None
-        return True
+    @webhook.setter
+    def webhook(self, value: dict[str, Any] | None) -> None:
+        self.api.webhook = value
 
-    def _setWebhook(self, params: dict[str, Any]) -> bool:
-        self.webhook = params
-        self.polled.set()
-        return True
-
-    def _setMyCommands(self, params: dict[str, Any]) -> bool:
-        return True
-
-    def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
-        return True
+    @property
+    def messages(self) -> dict[tuple[int, int], dict[str, Any]]:
+        """Every message in every chat, as shown now (after edits)."""
+        return self.api.messages
 
     async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Telegram's long poll: waits up to `timeout` for an update (the shared fake caps the
+        wait at 2 s and blocks its thread; here other calls go on meanwhile)."""
         self.polled.set()
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
@@ -191,47 +191,18 @@ class AsyncFakeBotAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiter, max(0.0, deadline - time.monotonic()))
 
-    def _sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
-        message = {
-            "message_id": next(self.message_ids),
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
-            "from": BOT_USER,
-            "text": params["text"],
-        }
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        self.messages[(chat_id, message["message_id"])] = message
-        self.sends.append((time.monotonic(), chat_id, params["text"]))
-        self._delivered(chat_id, message)
-        return message
-
-    def _editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
-        key = (chat_id, int(params["message_id"]))
-        message = self.messages.get(key)
-        if message is None:
-            message = self._sendMessage({"chat_id": chat_id, "text": params["text"]})
-        message = {**message, "text": params["text"]}
-        message.pop("reply_markup", None)
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        self.messages[key] = message
-        self._delivered(chat_id, message)
-        return message
-
     def _delivered(self, chat_id: int, message: dict[str, Any]) -> None:
+        self.sends.append((time.monotonic(), chat_id, message["text"]))
         self.stats.sent_texts[message["text"]] += 1
         if not (message.get("reply_markup") or {}).get("inline_keyboard"):
             return
         # A keyboard closes the answer to an update (every step reply carries one).
         self.stats.answers[chat_id] += 1
-        self.last_keyboard[chat_id] = message
+        self.last_keyboard[chat_id] = dict(message)
         pending = self.pending.pop(chat_id, None)
         if pending is not None and not pending.future.done():
             self.stats.latencies.append(time.monotonic() - pending.pushed)
-            pending.future.set_result(message)
+            pending.future.set_result(dict(message))
 
     # -- the voters' side ------------------------------------------------------------------
 
@@ -250,28 +221,10 @@ class AsyncFakeBotAPI:
         self.pending[chat_id] = pending
         return pending
 
-    def text_update(self, user_id: int, text: str, chat_type: str = "private") -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": next(self.message_ids),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": chat_type, "first_name": f"Voter{user_id}"},
-            "from": {"id": user_id, "is_bot": False, "first_name": f"Voter{user_id}"},
-            "text": text,
-        }
-        if text.startswith("/"):
-            message["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
-            ]
-        return {"update_id": next(self.update_ids), "message": message}
+    def text_update(self, user_id: int, text: str) -> dict[str, Any]:
+        """A voter's private text message (a command when it starts with "/")."""
+        return self.api.text_update(user_id, text, first_name=f"Voter{user_id}")
 
     def press_update(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
-        return {
-            "update_id": next(self.update_ids),
-            "callback_query": {
-                "id": str(next(self.message_ids)),
-                "from": {"id": user_id, "is_bot": False, "first_name": f"Voter{user_id}"},
-                "chat_instance": str(user_id),
-                "message": message,
-                "data": data,
-            },
-        }
+        """A voter pressing the button with callback data `data` under `message`."""
+        return self.api.press_update(user_id, message, data)

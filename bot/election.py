@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, overload
 from zoneinfo import ZoneInfo
@@ -13,6 +14,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 BUILTIN_DIR = Path(__file__).parent / "elections"
 
+
+
+@lru_cache(maxsize=8)
+def zone(name: str) -> ZoneInfo:
+    """A time zone by name, looked up once (calendar checks run on every turn)."""
+    return ZoneInfo(name)
 
 class ConfigError(Exception):
     """The election configuration is missing a value or has a bad one."""
@@ -87,7 +94,7 @@ class Calendar(_Model):
         if (
             self.vote_closes is not None
             and self.vote_last_day is not None
-            and self.at(self.vote_closes).astimezone(ZoneInfo(self.timezone)).date()
+            and self.at(self.vote_closes).astimezone(zone(self.timezone)).date()
             != self.vote_last_day
         ):
             raise ValueError("vote_closes must fall on vote_last_day")
@@ -97,7 +104,7 @@ class Calendar(_Model):
     def closing_day(self) -> date:
         """The last voting day (from the closing time when it is known)."""
         if self.vote_closes is not None:
-            return self.at(self.vote_closes).astimezone(ZoneInfo(self.timezone)).date()
+            return self.at(self.vote_closes).astimezone(zone(self.timezone)).date()
         assert self.vote_last_day is not None
         return self.vote_last_day
 
@@ -118,7 +125,7 @@ class Calendar(_Model):
         if not isinstance(value, datetime):
             value = datetime.combine(value, time(0, 0))
         if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo(self.timezone))
+            value = value.replace(tzinfo=zone(self.timezone))
         return value
 
 
@@ -178,7 +185,7 @@ class Election(_Model):
     @property
     def tz(self) -> ZoneInfo:
         """The election's time zone."""
-        return ZoneInfo(self.calendar.timezone)
+        return zone(self.calendar.timezone)
 
     def phase(self, now: datetime) -> Phase:
         """The phase of the election at `now`."""

@@ -20,6 +20,7 @@ HIDDEN = "<hidden>"
 NOISY = (
     "httpx",  # request URLs, which hold the token
     "httpcore",
+    "aiohttp",  # the client under PTB (bot/telegram/transport.py): URLs hold the token
     "transitions",
     "tornado.access",
     "tornado",

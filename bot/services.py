@@ -127,7 +127,7 @@ class Services:
         return services
 
     async def warm_up(self) -> None:
-        """Train the intent model now (in a thread), not at the first voter's message."""
+        """Load the intent model now (a child trains it if not cached), not at a message."""
         await asyncio.to_thread(intent_model)
 
     async def refresh_directory(self) -> None:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import (
     BaseLoader,
@@ -18,6 +19,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     select_autoescape,
 )
@@ -48,6 +50,7 @@ def build_environment(texts_dir: str | Path | None = None) -> Environment:
     if texts_dir is not None:
         loader = ChoiceLoader([FileSystemLoader(str(texts_dir)), builtin])
     env = Environment(
+        auto_reload=False,  # templates are read once: no stat of the file on every render
         loader=loader,
         autoescape=select_autoescape(["html"], default=True),
         undefined=StrictUndefined,
@@ -61,15 +64,18 @@ def build_environment(texts_dir: str | Path | None = None) -> Environment:
     return env
 
 
+FR = Locale.parse("fr_FR")  # parsed once: Babel would look its data up on every call
+
+
 def _date_fr(value: date | datetime, fmt: str = "EEEE d MMMM y") -> str:
     value = paris(value)
     if isinstance(value, datetime):
         value = value.date()
-    return format_date(value, fmt, locale="fr_FR")
+    return format_date(value, fmt, locale=FR)
 
 
 def _time_fr(value: datetime) -> str:
-    return format_time(paris(value), "H'h'mm", locale="fr_FR")
+    return format_time(paris(value), "H'h'mm", locale=FR)
 
 
 DATETIME_FR = "EEEE d MMMM y 'à' HH:mm"  # data: a CLDR date pattern
@@ -77,7 +83,7 @@ DATETIME_FR = "EEEE d MMMM y 'à' HH:mm"  # data: a CLDR date pattern
 
 def _datetime_fr(value: datetime, fmt: str = DATETIME_FR) -> str:
     # Babel would print an aware value in UTC: every time shown is Paris time.
-    return format_datetime(paris(value), fmt, locale="fr_FR")
+    return format_datetime(paris(value), fmt, locale=FR)
 
 
 def tidy(text: str) -> str:
@@ -103,6 +109,7 @@ class Renderer:
         self.directory = directory or Directory.from_election(election)
         # Plan keys of the calendar reminders switched on: templates promise only these.
         self.reminders_on: frozenset[str] = frozenset()
+        self._blocks: dict[tuple[str, str], tuple[Template, Callable[..., Any]]] = {}
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
@@ -124,11 +131,33 @@ class Renderer:
 
     def text(self, template: str, context: Mapping[str, Any] | None = None) -> str:
         """Render a whole template to text."""
-        ctx = {**self._globals(), **(context or {})}
-        return tidy(self.env.get_template(template).render(ctx))
+        return self._text(template, {**self._globals(), **(context or {})})
 
     def label(self, template: str, trigger: str, context: Mapping[str, Any] | None = None) -> str:
         """A label: block `btn_<trigger>` of the template, its folder's, the menu's or common."""
+        return self._label(template, trigger, {**self._globals(), **(context or {})})
+
+    def render(self, reply: Reply) -> Rendered:
+        """Render a reply's text and button labels (the globals computed once for all)."""
+        ctx = {**self._globals(), **(reply.context or {})}
+        text = self._text(reply.template, ctx)
+        rows = tuple(
+            tuple((self._label(reply.template, t, ctx), t) for t in row) for row in reply.buttons
+        )
+        return Rendered(text, rows)
+
+    def _text(self, template: str, ctx: dict[str, Any]) -> str:
+        return tidy(self.env.get_template(template).render(ctx))
+
+    def _label(self, template: str, trigger: str, ctx: dict[str, Any]) -> str:
+        tmpl, block = self._block(template, trigger)
+        return tidy("".join(block(tmpl.new_context(ctx))))
+
+    def _block(self, template: str, trigger: str) -> tuple[Template, Callable[..., Any]]:
+        """Where a label is written, looked up once (templates are read once, at start-up)."""
+        found = self._blocks.get((template, trigger))
+        if found is not None:
+            return found
         folder = template.rpartition("/")[0]
         shared = ("menu/_buttons.html", "common/buttons.html")  # menu entries are reused
         for name in (template, f"{folder}/_buttons.html", *shared):
@@ -138,18 +167,9 @@ class Renderer:
                 continue
             block = tmpl.blocks.get(f"btn_{trigger}")
             if block is not None:
-                ctx = tmpl.new_context({**self._globals(), **(context or {})})
-                return tidy("".join(block(ctx)))
+                self._blocks[(template, trigger)] = tmpl, block
+                return tmpl, block
         raise KeyError(f"no label btn_{trigger} for {template}")
-
-    def render(self, reply: Reply) -> Rendered:
-        """Render a reply's text and button labels."""
-        text = self.text(reply.template, reply.context)
-        rows = tuple(
-            tuple((self.label(reply.template, t, reply.context), t) for t in row)
-            for row in reply.buttons
-        )
-        return Rendered(text, rows)
 
 
 _TAG = re.compile(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>|<[^>]+>", re.S)

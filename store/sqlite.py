@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +15,8 @@ import aiosqlite
 from store.db import BOOTSTRAP, Row, Rowcount, Statement, Work, migrations, statements
 
 T = TypeVar("T")
+Outcome = tuple[bool, Any]  # a unit of a group commit: (committed, its result or its error)
+GROUP_MAX = 256  # units in one group commit at most
 
 
 class _StringAgg:
@@ -78,6 +81,8 @@ class SqliteDatabase(SqliteConnection):
         super().__init__(conn)
         self._write_lock = asyncio.Lock()
         self._in_transaction = SqliteConnection(conn)
+        self._units: list[tuple[Callable[[], Work[Any]], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
@@ -124,23 +129,44 @@ class SqliteDatabase(SqliteConnection):
             await self.conn.execute("COMMIT")
 
     async def atomic(self, work: Callable[[], Work[T]]) -> T:
-        """Run a unit of statements on the raw connection in the database thread, as one
-        write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error): one hop."""
+        """Run a unit of statements as one atomic write, in the database thread.
 
-        def run() -> T:
-            raw: sqlite3.Connection = self.conn._conn  # aiosqlite's connection, in its thread
-            raw.execute("BEGIN IMMEDIATE")
-            try:
-                result = _drive(raw, work())
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-            return result
+        Group commit: units that arrive while a commit is under way wait and go together in
+        the next transaction, each inside its own savepoint (a unit that fails is rolled back
+        alone and raises to its caller; the others commit). One thread hop and one COMMIT then
+        serve every turn in flight, where a hop each queued them behind one another.
+        """
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._units.append((work, done))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_units())
+        return await asyncio.shield(done)  # type: ignore[no-any-return]
 
-        async with self._write_lock:
-            # aiosqlite's own way of running a call in its thread (as execute_fetchall does).
-            return await self.conn._execute(run)  # type: ignore[no-any-return]
+    async def _commit_units(self) -> None:
+        try:
+            while self._units:
+                units, self._units = self._units[:GROUP_MAX], self._units[GROUP_MAX:]
+                works = [work for work, _ in units]
+                try:
+                    async with self._write_lock:
+                        # aiosqlite's own way of running a call in its thread.
+                        results = await self.conn._execute(partial(_group, self.conn._conn, works))
+                except BaseException as exc:  # the transaction itself failed: all of it
+                    for _, done in units:
+                        if not done.done():
+                            done.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                for (_, done), (ok, value) in zip(units, results, strict=True):
+                    if done.done():
+                        continue
+                    if ok:
+                        done.set_result(value)
+                    else:
+                        done.set_exception(value)
+        finally:
+            self._committer = None
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Rowcount:
         """Run one write statement, atomic on its own (autocommit: one hop, under the lock)."""
@@ -167,6 +193,31 @@ class SqliteDatabase(SqliteConnection):
             await self.conn.execute("PRAGMA cache_size = -2000")
             await self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
             await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _group(raw: sqlite3.Connection, works: list[Callable[[], Work[Any]]]) -> list[Outcome]:
+    """Units of statements in one write transaction, each in a savepoint: (ok, result or
+    exception) per unit. Runs in the database thread."""
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        outcomes: list[Outcome] = []
+        for work in works:
+            raw.execute("SAVEPOINT unit")
+            try:
+                value = _drive(raw, work())
+            except Exception as exc:
+                raw.execute("ROLLBACK TO unit")
+                raw.execute("RELEASE unit")
+                outcomes.append((False, exc))
+            else:
+                raw.execute("RELEASE unit")
+                outcomes.append((True, value))
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _drive(raw: sqlite3.Connection, work: Work[T]) -> T:

@@ -40,6 +40,7 @@ from bot.telegram import handlers as h
 from bot.telegram.context import CONTEXT_TYPES, App
 from bot.telegram.delivery import Broadcaster
 from bot.telegram.guards import stops
+from bot.telegram.transport import AiohttpRequest
 
 # A dead sender's broadcast lease expires after this; another process then takes over.
 BROADCAST_LEASE_SECONDS = 10.0
@@ -236,6 +237,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connections=1)
+        )
     app = builder.build()
     if services is not None:
         app.bot_data.services = services

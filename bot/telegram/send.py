@@ -8,7 +8,7 @@ import random
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -70,8 +70,10 @@ async def with_retry(
     raise AssertionError("unreachable")
 
 
+@lru_cache(maxsize=4096)
 def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a shown reply (callback data already versioned by the turn)."""
+    """The inline keyboard of a shown reply (callback data already versioned by the turn);
+    built once per distinct keyboard (PTB objects are immutable, so they can be shared)."""
     if not buttons:
         return None
     return InlineKeyboardMarkup(
