@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 BUILTIN_DIR = Path(__file__).parent / "elections"
 
 
-
 @lru_cache(maxsize=8)
 def zone(name: str) -> ZoneInfo:
     """A time zone by name, looked up once (calendar checks run on every turn)."""
     return ZoneInfo(name)
+
 
 class ConfigError(Exception):
     """The election configuration is missing a value or has a bad one."""
