@@ -95,6 +95,40 @@ async def test_with_retry_gives_up_after_bounded_attempts_and_never_retries_400(
     assert waits == []
 
 
+async def test_the_broadcast_worker_s_use_of_with_retry_waits_429s_out_its_own_way(
+    waits: list[float],
+) -> None:
+    """The worker waits a 429 out through its pacer and retries network errors later itself."""
+    paused: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        paused.append(seconds)
+
+    errors = [RetryAfter(2), RetryAfter(1)]
+
+    async def flooded() -> str:
+        if errors:
+            raise errors.pop(0)
+        return "ok"
+
+    assert await send.with_retry(flooded, network_tries=1, wait_out=pause) == "ok"
+    assert paused == [2, 1] and waits == []
+
+    async def down() -> None:
+        raise NetworkError("Bad Gateway")
+
+    with pytest.raises(NetworkError):
+        await send.with_retry(down, network_tries=1, wait_out=pause)
+    assert waits == []  # raised at once: the worker retries from its queue
+    with pytest.raises(RetryAfter):  # longer than a worker may hold a send: raised
+        await send.with_retry(lambda: _raise(RetryAfter(600)), wait_out=pause)
+    assert paused == [2, 1]
+
+
+async def _raise(exc: Exception) -> None:
+    raise exc
+
+
 def _delivered(api: FakeBotAPI, faults: Faults, chat_id: int) -> list[dict[str, Any]]:
     """Messages that really reached the voter (sent or edited), oldest first."""
     return [c.params for c in api.sent(chat_id) if id(c.params) not in faults.failed]
