@@ -15,7 +15,7 @@ async def handoff_refusal(services: Services, user_id: int) -> str | None:
     A banned voter hears that nobody is reachable here (as without a staff group); a voter
     over `VOTEBOT_HANDOFFS_PER_HOUR` is asked to wait. A handoff already open is never refused.
     """
-    store, now = services.store, services.engine.clock()
+    store, now = services.store, services.clock()
     if await store.is_banned(user_id, now):
         return "support/unavailable.html"
     if await store.open_handoff_of(user_id) is not None:

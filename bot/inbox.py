@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from bot.clock import Clock
 from store import Claimed, Store
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,10 @@ class InboxWorker:
         concurrency: int = CONCURRENCY,
         lease: float = LEASE,
         on_set_aside: Callable[[Claimed, str], Awaitable[None]] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock or Clock()
         self.handle = handle
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease)
@@ -99,10 +102,9 @@ class InboxWorker:
         """Look at the inbox now (new updates were stored)."""
         self._wake.set()
 
-    @staticmethod
-    def now() -> datetime:
+    def now(self) -> datetime:
         """Wall-clock time for leases (never the election clock, which may be fixed)."""
-        return datetime.now(UTC)
+        return self.clock.real()
 
     async def recover(self) -> None:
         """Release the leases of workers of this host that are no longer running."""

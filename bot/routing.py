@@ -114,7 +114,7 @@ class QuestionGuard:
 
 def looks_like_a_name(name: str) -> bool:
     """A name holds a word the corpus never uses ("Lefèvre"), unlike "comment" or "ma"."""
-    vocabulary = model().words.vocabulary_
+    vocabulary = model().words.vocabulary
     return any(word not in vocabulary for word in fold(name).split() if not word.isdigit())
 
 

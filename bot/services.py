@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 
+from bot.clock import Clock
 from bot.directory import Directory, directory_entry, directory_text
 from bot.election import Election
 from bot.engine import Engine, TextHandler
@@ -16,7 +16,7 @@ from bot.flows import default_flows, start_step
 from bot.intent import model as intent_model
 from bot.roll import RollLookup, extract_name
 from bot.routing import QuestionGuard, Router, feedback_recorder, profile_text
-from bot.settings import PARIS, Settings
+from bot.settings import Settings
 from bot.texts import Renderer
 from store import Store, open_store
 
@@ -26,17 +26,9 @@ def texts_dir(settings: Settings, election: Election) -> str | Path | None:
     return settings.texts_dir or election.texts_dir
 
 
-def make_clock(settings: Settings) -> Callable[[], datetime]:
-    """The clock: `VOTEBOT_NOW` when set (demos, tests), otherwise the real time."""
-    fixed = settings.now
-    if fixed is not None:
-        return lambda: fixed
-    return lambda: datetime.now(PARIS)
-
-
 @dataclass
 class Services:
-    """Settings, election, store, engine and renderer, passed to every front end."""
+    """Settings, election, store, engine, renderer and the clock, passed to every front end."""
 
     settings: Settings
     election: Election
@@ -47,6 +39,8 @@ class Services:
     base_election: Election | None = None  # the configuration, before operators' facts
     # Called with the new election when facts change (e.g. the broadcast worker's variables).
     election_listeners: list[Callable[[Election], None]] = field(default_factory=list)
+    # The one clock: the engine and the renderer hold this same object (bot/clock.py).
+    clock: Clock = field(default_factory=Clock)
 
     def apply_election(self, election: Election) -> None:
         """Put an election with new facts in force for the next message (no restart)."""
@@ -58,7 +52,7 @@ class Services:
 
     async def set_fact(self, key: str, text: str, by: int | None) -> Change:
         """Set one election fact now; a fact voters waited for gets a broadcast drafted."""
-        now = self.engine.clock()
+        now = self.clock()
         change = await set_fact(self.store, self.election, key, text, by, now)
         self.apply_election(change.election)
         if change.published:
@@ -82,7 +76,7 @@ class Services:
     @classmethod
     async def open(cls, settings: Settings, election: Election) -> Services:
         """Open the store and build the engine and renderer on it."""
-        clock = make_clock(settings)
+        clock = Clock(settings.now)
         store = await open_store(settings.db)
         await store.directory_seed(Directory.from_election(election).entries)
         directory = Directory(tuple(await store.directory_list()))
@@ -126,12 +120,14 @@ class Services:
             }
         )
         renderer = Renderer(election, clock, directory, texts_dir(settings, election))
-        services = cls(settings, election, store, engine, renderer, roll, base_election=election)
+        services = cls(
+            settings, election, store, engine, renderer, roll, base_election=election, clock=clock
+        )
         await services.refresh_live()
         return services
 
     async def warm_up(self) -> None:
-        """Train the intent model now (in a thread), not at the first voter's message."""
+        """Load the intent model now (a child trains it if not cached), not at a message."""
         await asyncio.to_thread(intent_model)
 
     async def refresh_directory(self) -> None:

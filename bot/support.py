@@ -1,6 +1,6 @@
 """Support logic shared by the Telegram adapter and the CLI: transcripts, summaries, retention.
 
-No Telegram calls here (they live in bot/telegram/support.py).
+No Telegram calls here (they live in bot/telegram/handoff.py and relay.py).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ async def record_turn(
     """
     if outcome.duplicate:
         return
-    now = services.engine.clock()
+    now = services.clock()
     lines = []
     if msg.kind == "text":
         # A name looked up in the electoral roll is personal data: not kept for support.
@@ -150,7 +150,7 @@ def step_label(services: Services, flow: str, step: str) -> str:
 
 async def purge(services: Services, now: datetime | None = None) -> int:
     """Delete transcripts, closed handoffs and processed updates older than the retention."""
-    now = now or services.engine.clock()
+    now = now or services.clock()
     before = now - timedelta(days=services.settings.retention_days)
     removed = await services.store.purge_transcripts(before)
     return removed + await services.store.purge_processed_updates(before)
@@ -158,7 +158,7 @@ async def purge(services: Services, now: datetime | None = None) -> int:
 
 def stuck_since(services: Services) -> datetime:
     """Voters with no step taken since this moment are stuck."""
-    return services.engine.clock() - timedelta(hours=services.settings.stuck_hours)
+    return services.clock() - timedelta(hours=services.settings.stuck_hours)
 
 
 __all__ = [

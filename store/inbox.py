@@ -218,11 +218,3 @@ class InboxQueries:
             aside=counts.get(ASIDE, 0),
             dropped=counts.get(DROPPED, 0) + counts.get(THROTTLED, 0),
         )
-
-    async def inbox_purge(self, before: datetime) -> int:
-        """Forget finished updates older than a date (set-aside ones included)."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM inbox WHERE status <> 'queued' AND finished_at < ?", (to_db(before),)
-            )
-            return cursor.rowcount

@@ -16,10 +16,3 @@ class ProgressQueries:
         """The checklist items a voter has done."""
         rows = await self.db.fetchall("SELECT item FROM progress WHERE user_id = ?", (user_id,))
         return frozenset(r["item"] for r in rows)
-
-    async def progress_counts(self) -> dict[str, int]:
-        """How many voters have done each item."""
-        rows = await self.db.fetchall("SELECT item, COUNT(*) AS n FROM progress GROUP BY item")
-        counts = dict.fromkeys(ITEMS, 0)
-        counts.update({r["item"]: r["n"] for r in rows})
-        return counts

@@ -240,7 +240,7 @@ class Served:
 
     async def settle(self, last_update_id: int, timeout: float = 20) -> None:
         """Wait until updates up to `last_update_id` are stored and nothing is left queued."""
-        store = self.app.bot_data["services"].store
+        store = self.app.bot_data.services.store
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)

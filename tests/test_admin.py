@@ -15,13 +15,13 @@ async def test_a_voter_trying_role_gets_the_unknown_command_answer(chat: Chat) -
     unknown = chat.texts()[-2].replace("frobnicate", "X")
     await chat.say("/role add 1001 broadcaster")
     assert chat.texts()[-2].replace("role", "X") == unknown
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     assert await store.roles_of(1001) == frozenset()
 
 
 async def test_an_admin_grants_lists_and_revokes_roles(app, api) -> None:
     admin = Chat(app, api, user_id=ADMIN)
-    store = app.bot_data["services"].store
+    store = app.bot_data.services.store
     await admin.say("/role add 1001 broadcaster")
     assert "attribué" in admin.texts()[-1]
     assert await store.roles_of(1001) == {"broadcaster"}

@@ -53,7 +53,7 @@ def worker(services: Services, app: Application, rate: float = 200.0) -> Broadca
         app.bot,
         Variables(services.renderer, services.election),
         services.renderer,
-        services.engine.clock,
+        services.clock,
         rate=rate,
         backoff=0.01,
     )

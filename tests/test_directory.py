@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from telegram.ext import CallbackContext
 
 from bot.categories import parse_query
 from bot.directory import (
@@ -113,7 +114,7 @@ async def test_partial_text_then_buttons(chat: Chat) -> None:
 
 async def test_a_voter_with_a_profile_sees_their_own_address_first(chat: Chat) -> None:
     await chat.say("/menu")
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     await store.update_profile(chat.user_id, category="premier_degre", departement="93")
     await chat.press("absent")
     assert "electionspro-1erdegre93@ac-creteil.fr" in chat.last["text"]
@@ -146,13 +147,10 @@ def test_a_directory_csv_is_validated_as_a_whole(election) -> None:
 
 
 async def test_the_running_bot_picks_up_an_imported_directory(app, chat: Chat, election) -> None:
-    services = app.bot_data["services"]
+    services = app.bot_data.services
     await services.store.directory_replace(parse_directory_csv(GOOD_CSV.encode(), election))
 
-    class Job:  # what the job queue hands its callbacks: only `application` is read
-        application = app
-
-    await refresh_directory(Job())  # type: ignore[arg-type]
+    await refresh_directory(CallbackContext(app))  # what the job queue hands its callbacks
     await chat.say("/menu")
     await chat.press("absent")
     await chat.say("aesh 93")

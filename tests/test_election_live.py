@@ -45,7 +45,7 @@ async def test_publishing_an_awaited_fact_drafts_a_broadcast_that_is_never_sent_
     app, api
 ) -> None:
     admin = Chat(app, api, ADMIN)
-    store = app.bot_data["services"].store
+    store = app.bot_data.services.store
     await admin.say(f"/election set portal_url {PORTAL}")
     drafts = {b.plan_key: b for b in await store.planned_reminders()}
     draft = drafts["published_portal_url"]
@@ -58,7 +58,7 @@ async def test_publishing_an_awaited_fact_drafts_a_broadcast_that_is_never_sent_
 
 async def test_a_bad_value_is_refused_and_nothing_changes(app, api) -> None:
     admin = Chat(app, api, ADMIN)
-    services = app.bot_data["services"]
+    services = app.bot_data.services
     await admin.say("/election set portal_url http://example.fr/")
     assert "❌" in admin.texts()[-1] and "https" in admin.texts()[-1]
     await admin.say("/election set vote_closes 2026-12-02T17:00")
@@ -81,13 +81,13 @@ async def test_a_voter_trying_election_gets_the_unknown_command_answer(chat: Cha
     unknown = chat.texts()[-2].replace("frobnicate", "X")
     await chat.say(f"/election set portal_url {PORTAL}")
     assert chat.texts()[-2].replace("election", "X") == unknown
-    assert chat.app.bot_data["services"].election.portal_url is None
+    assert chat.app.bot_data.services.election.portal_url is None
 
 
 async def test_a_fact_set_from_the_command_line_reaches_the_running_bot(
     app, api, tmp_path: Path
 ) -> None:
-    services = app.bot_data["services"]
+    services = app.bot_data.services
     env = {
         **os.environ,
         "VOTEBOT_DB": str(services.settings.db_path),
@@ -130,7 +130,7 @@ def test_cli_election_show_set_history_check(tmp_path: Path) -> None:
 
 async def test_reminders_nobody_edited_follow_a_published_closing_time(app, api) -> None:
     admin = Chat(app, api, ADMIN)
-    store = app.bot_data["services"].store
+    store = app.bot_data.services.store
     await admin.say("/calendrier")  # the plan derived from the facts known today
     plan = {b.plan_key: b for b in await store.planned_reminders()}
     assert "17h00" not in plan["last_morning"].text and "last_afternoon" not in plan

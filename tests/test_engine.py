@@ -50,7 +50,7 @@ async def test_a_restarted_engine_resumes_at_the_committed_step(services, electi
     out = await _press(services, stale, "no")
     path = services.settings.db_path
     store = await open_store(path)  # a second process opening the same file
-    engine = Engine(store, services.election, services.engine.flows, services.engine.clock)
+    engine = Engine(store, services.election, services.engine.flows, services.clock)
     data = engine.callback_data(out.replies[-1], "found_link")
     again = await engine.handle(Incoming(1, "button", data))
     assert again.replies[-1].template == "webmel/enter_numen.html"

@@ -95,6 +95,40 @@ async def test_with_retry_gives_up_after_bounded_attempts_and_never_retries_400(
     assert waits == []
 
 
+async def test_the_broadcast_worker_s_use_of_with_retry_waits_429s_out_its_own_way(
+    waits: list[float],
+) -> None:
+    """The worker waits a 429 out through its pacer and retries network errors later itself."""
+    paused: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        paused.append(seconds)
+
+    errors = [RetryAfter(2), RetryAfter(1)]
+
+    async def flooded() -> str:
+        if errors:
+            raise errors.pop(0)
+        return "ok"
+
+    assert await send.with_retry(flooded, network_tries=1, wait_out=pause) == "ok"
+    assert paused == [2, 1] and waits == []
+
+    async def down() -> None:
+        raise NetworkError("Bad Gateway")
+
+    with pytest.raises(NetworkError):
+        await send.with_retry(down, network_tries=1, wait_out=pause)
+    assert waits == []  # raised at once: the worker retries from its queue
+    with pytest.raises(RetryAfter):  # longer than a worker may hold a send: raised
+        await send.with_retry(lambda: _raise(RetryAfter(600)), wait_out=pause)
+    assert paused == [2, 1]
+
+
+async def _raise(exc: Exception) -> None:
+    raise exc
+
+
 def _delivered(api: FakeBotAPI, faults: Faults, chat_id: int) -> list[dict[str, Any]]:
     """Messages that really reached the voter (sent or edited), oldest first."""
     return [c.params for c in api.sent(chat_id) if id(c.params) not in faults.failed]
@@ -117,7 +151,7 @@ async def test_voters_finish_the_walk_under_10_percent_faults_with_nothing_confu
                     pushed.append(api.push(update))
                 await served.settle(pushed[-1]["update_id"])
     assert sum(faults.kinds.values()) >= 5, faults.kinds
-    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    error_text = chat.app.bot_data.services.renderer.text("common/error.html")
     for voter in voters:
         assert "Étape 1 terminée" in voter.last["text"]
         texts = [p["text"] for p in _delivered(api, faults, voter.user_id)]
@@ -138,7 +172,7 @@ async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_
         return None
 
     api.fault = fault
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     async with Served(chat.app) as served:
         api.push(api.text_update(chat.user_id, "/start"))
         last = api.push(api.text_update(3001, "/start"))  # another voter, in the same outage

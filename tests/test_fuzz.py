@@ -261,7 +261,7 @@ def test_malformed_updates_through_the_real_poller_never_stop_intake(world: Worl
                 last = api.push(api.text_update(7001, "/menu"))["update_id"]
                 await served.settle(last)
                 assert not served.task.done(), served.task
-        counts = await app.bot_data["services"].store.inbox_counts()
+        counts = await app.bot_data.services.store.inbox_counts()
         assert counts.queued == 0 and counts.aside >= 1  # set aside and counted, never a crash
 
     world.runner.run(run())

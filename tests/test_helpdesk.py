@@ -175,7 +175,7 @@ async def test_the_queue_puts_unanswered_voters_first_and_the_group_is_alerted(
     assert queue.index("5002") < queue.index("5001")
     assert "attend depuis" in queue and "répondu" in queue
     later = ACTIVATION_NOW + timedelta(minutes=11)
-    services.engine.clock = lambda: later
+    services.clock.fixed = later
     await helpdesk.alert_job(CallbackContext(app))
     alert = in_topic(api, None)[-1]
     assert "5002" in alert and "11 min" in alert and "5001" not in alert
@@ -195,7 +195,7 @@ async def test_a_blocked_voter_is_shown_unreachable(voter: Chat, api: FakeBotAPI
 async def test_messages_over_the_limit_are_held_then_delivered(
     app: Application, voter: Chat, api: FakeBotAPI
 ) -> None:
-    app.bot_data["relay_limit"].hold_seconds = 0.05
+    app.bot_data.relay_hold.hold_seconds = 0.05
     thread = await handed_over(voter, "message 0")
     for i in range(1, 8):
         await voter.say(f"message {i}")
@@ -224,7 +224,9 @@ async def test_staff_help_and_the_group_command_menu(app: Application, api: Fake
     for command in ("/file", "/note", "/reponse", "/liberer", "/fermer", "/voir"):
         assert command in help_text
     await app.post_init(app)  # type: ignore[misc]
-    await app.bot_data.pop("broadcaster").stop()
+    worker = app.bot_data.broadcaster
+    assert worker is not None
+    await worker.stop()
     scoped = [c.params for c in api.calls if c.method == "setMyCommands" and "scope" in c.params]
     assert scoped and scoped[-1]["scope"]["chat_id"] == SUPPORT_CHAT
     assert {"file", "note", "reponse"} <= {c["command"] for c in scoped[-1]["commands"]}

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.election import Election
-from bot.inbox import FLOOD_CAP, InboxWorker
+from bot.inbox import FLOOD_CAP
 from bot.services import Services
 from bot.telegram.app import build_application
 from bot.telegram.intake import worker_for
@@ -51,10 +51,10 @@ async def test_stored_updates_survive_a_stop_and_a_new_worker_answers_them_in_or
     await polling
     await chat.app.stop()
     assert api.updates == [] and api.sent(chat.user_id) == []
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     # A lease held by a process that no longer runs is given back at start-up.
     dead = f"{socket.gethostname()}:999999999:dead"
-    now = InboxWorker.now()
+    now = chat.app.bot_data.services.clock.real()
     await store.inbox_claim(dead, 10, now, now.replace(year=now.year + 1))
     async with Served(chat.app) as served:
         await served.settle(pushed[-1]["update_id"])
@@ -80,15 +80,15 @@ async def test_a_malformed_update_is_set_aside_and_blocks_nobody(
                 api.push(update)
             after = [api.push(api.text_update(u, "/start")) for u in (chat.user_id, OTHER)]
             await served.settle(after[-1]["update_id"])
-    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    error_text = chat.app.bot_data.services.renderer.text("common/error.html")
     for voter in (chat.user_id, OTHER):
         answers = _answers(api, voter)
         assert answers[0] == error_text  # told once that the message could not be read
         assert "élections professionnelles" in answers[-1]  # the next one is answered
-    counts = await chat.app.bot_data["services"].store.inbox_counts()
+    counts = await chat.app.bot_data.services.store.inbox_counts()
     assert (counts.queued, counts.aside) == (0, 2)
     assert any("set aside" in r.getMessage() for r in caplog.records)
-    settings = chat.app.bot_data["services"].settings
+    settings = chat.app.bot_data.services.settings
     env = {"VOTEBOT_DB": str(settings.db_path), "VOTEBOT_NOW": "2022-11-02T10:00:00"}
     out = votebot_cli(tmp_path, {**_base_env(), **env}, "stats").stdout
     assert "2 set aside" in out
@@ -110,7 +110,7 @@ async def test_a_flooding_voter_is_capped_told_once_and_holds_nobody_else(
         help_request = api.push(api.text_update(OTHER, "/aide"))
         await served.settle(help_request["update_id"])
     texts = _answers(api, chat.user_id)
-    wait = chat.app.bot_data["services"].renderer.text("common/flood.html")
+    wait = chat.app.bot_data.services.renderer.text("common/flood.html")
     assert texts.count(wait) == 1
     answered = [t for t in texts if t != wait]
     assert 0 < len(answered) <= 2 * (FLOOD_CAP + 1)  # each: "not understood" + the step
@@ -119,7 +119,7 @@ async def test_a_flooding_voter_is_capped_told_once_and_holds_nobody_else(
     other_at = next(i for i, c in enumerate(calls) if int(c.params["chat_id"]) == OTHER)
     flooder_last = max(i for i, c in enumerate(calls) if int(c.params["chat_id"]) != OTHER)
     assert other_at < flooder_last  # not queued behind the flood
-    counts = await chat.app.bot_data["services"].store.inbox_counts()
+    counts = await chat.app.bot_data.services.store.inbox_counts()
     assert counts.dropped == 200 - FLOOD_CAP and counts.queued == 0
 
 
@@ -137,7 +137,7 @@ async def test_a_webhook_call_is_answered_200_only_once_its_update_is_stored(
     source = asyncio.create_task(
         webhook_source("127.0.0.1", port, "hook", url, secret)(chat.app, intake, stop)
     )
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     try:
         update = api.text_update(chat.user_id, "/start")
         async with httpx.AsyncClient(timeout=10) as client:
@@ -180,7 +180,7 @@ async def test_a_pasted_secret_never_reaches_the_database_file(chat: Chat, api: 
         last = api.push(api.text_update(chat.user_id, f"mon numen est {numen}"))
         await served.settle(last["update_id"])
     assert any(c.method == "deleteMessage" for c in api.calls)
-    path = Path(chat.app.bot_data["services"].settings.db_path)
+    path = Path(chat.app.bot_data.services.settings.db_path)
     raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     assert numen.encode() not in raw  # not even in the write-ahead log
     with sqlite3.connect(path) as db:
@@ -192,7 +192,7 @@ async def test_a_pasted_secret_never_reaches_the_database_file(chat: Chat, api: 
 async def test_an_update_whose_handling_keeps_failing_is_retried_then_set_aside(
     chat: Chat, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = chat.app.bot_data["services"].engine
+    engine = chat.app.bot_data.services.engine
     handle = engine.handle
     tries: list[int] = []
 
@@ -209,10 +209,10 @@ async def test_an_update_whose_handling_keeps_failing_is_retried_then_set_aside(
         other = api.push(api.text_update(OTHER, "/start"))
         await served.settle(max(after["update_id"], other["update_id"]))
     assert len(tries) == 3  # MAX_FAILURES tries, then set aside
-    error_text = chat.app.bot_data["services"].renderer.text("common/error.html")
+    error_text = chat.app.bot_data.services.renderer.text("common/error.html")
     answers = _answers(api, chat.user_id)
     assert answers.count(error_text) == 1 and "élections professionnelles" in answers[-1]
-    assert (await chat.app.bot_data["services"].store.inbox_counts()).aside == 1
+    assert (await chat.app.bot_data.services.store.inbox_counts()).aside == 1
 
 
 async def test_the_whole_intake_runs_on_postgresql(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.sparse import hstack
 
 from bot.flows import default_flows
 from bot.flows.info import INTENT_STEPS
@@ -17,6 +16,7 @@ from bot.intent import IntentModel, classify, decide, model, normalise
 from bot.intent.corpus import load_corpus, load_file
 from bot.intent.evaluate import cross_validate, evaluate
 from bot.intent.language import is_english
+from bot.intent.train import Fitted, export, fit
 from bot.redact import has_secret
 
 HOLDOUT = Path(__file__).parent / "data" / "intents_holdout.tsv"
@@ -58,15 +58,41 @@ def test_cross_validation_on_the_corpus_stays_above_its_floor() -> None:
     assert report.confidently_wrong_rate <= 0.03
 
 
-def test_training_is_reproducible_and_the_fast_path_matches_scikit_learn() -> None:
-    corpus = load_corpus()[::3]
-    a, b = IntentModel(corpus), IntentModel(corpus)
-    for text in ("j'ai paumé mon code", "Bonjour, AESH dans le 93. kan ca ferme ?", "zzz"):
-        pa, _ = a.probabilities(text)
-        assert np.array_equal(pa, b.probabilities(text)[0])
-        norm = normalise(text)
-        features = hstack([a.chars.transform([norm]), a.words.transform([norm])]).tocsr()
-        assert np.allclose(pa, a.classifier.predict_proba(features)[0], atol=1e-5)
+@pytest.fixture(scope="module")
+def fitted() -> Fitted:
+    return fit(load_corpus())
+
+
+def test_training_is_reproducible(fitted: Fitted) -> None:
+    again = export(fit(load_corpus()))
+    first = export(fitted)
+    assert first.terms == again.terms and first.classes == again.classes
+    assert first.options == again.options
+    for a, b in [(first.coef, again.coef), (first.intercept, again.intercept)]:
+        assert np.array_equal(a, b)
+
+
+def test_the_bot_scores_every_corpus_and_held_out_line_as_scikit_learn_does(
+    fitted: Fitted,
+) -> None:
+    replayed = IntentModel(export(fitted))  # numpy only: what the running bot uses
+    texts = [t for _, t in [*load_corpus(), *load_file(HOLDOUT)]]
+    texts += ["", "zzz", "  é  É  ", "Œuvre À l’École", "where can I find my NUMEN"]
+    features = fitted.features([normalise(t) for t in texts])
+    decision = fitted.classifier.decision_function(features)
+    proba = fitted.classifier.predict_proba(features)
+    assert replayed.intents == tuple(fitted.classifier.classes_)
+    for i, text in enumerate(texts):
+        scores, _ = replayed.scores(text)
+        assert np.allclose(scores, decision[i], rtol=0, atol=1e-9), text
+        assert np.allclose(replayed.probabilities(text)[0], proba[i], rtol=0, atol=1e-9), text
+
+
+def test_the_analyzers_are_scikit_learn_s(fitted: Fitted) -> None:
+    replayed = IntentModel(export(fitted))
+    for text in ["a", "  deux   espaces ", "l ecole d oeuvre 93", "x" * 12, "Été À"]:
+        assert replayed.chars.analyse(text) == fitted.chars.build_analyzer()(text)
+        assert replayed.words.analyse(text) == fitted.words.build_analyzer()(text)
 
 
 # Every example of issue 10: the right answer, or a clarify whose first button is right.

@@ -34,12 +34,17 @@ def settings(tmp_path: Path, pg_url: str) -> Settings:
     return make_settings(tmp_path, VOTEBOT_DB=pg_url)
 
 
+SENT: list[str] = []  # which replica sent, in the order the sends reached Telegram
+
+
 class Replica:
     """One bot process's sender: its own store connections, lease holder and Telegram client."""
 
     def __init__(self, name: str, services: Services, app: Application, store: Any) -> None:
         self.name = name
-        self.sent: list[tuple[float, int]] = []
+        self.store = store
+        self.sent: list[int] = []
+        self.holders: list[str | None] = []  # the lease's holder as each send started
         self.dead = False
         self.app = app
         self.worker = Broadcaster(
@@ -47,7 +52,7 @@ class Replica:
             self,
             Variables(services.renderer, services.election),
             services.renderer,
-            services.engine.clock,
+            services.clock,
             rate=30.0,
             poll=0.05,
         )
@@ -56,8 +61,10 @@ class Replica:
     async def send_message(self, chat_id: int, text: str, **kw: Any) -> Any:
         if self.dead:  # killed: the request never completes
             await asyncio.Event().wait()
+        self.holders.append(await self.store.lease_holder("broadcast", utc_now()))
         message = await self.app.bot.send_message(chat_id, text, **kw)
-        self.sent.append((time.monotonic(), chat_id))
+        self.sent.append(chat_id)
+        SENT.append(self.name)
         return message
 
 
@@ -78,6 +85,7 @@ async def test_one_sender_at_a_time_and_a_takeover_when_it_dies(
             ACTIVATION_NOW,
         )
     bid = await services.store.create_broadcast("x", Audience(), ACTIVATION_NOW, ACTIVATION_NOW)
+    SENT.clear()
     a = Replica("a", services, app, services.store)
     b = Replica("b", services, app, second_store)
     a.worker.start()
@@ -91,12 +99,11 @@ async def test_one_sender_at_a_time_and_a_takeover_when_it_dies(
     a.worker._task.cancel()  # killed: no release, its sends in flight never finish
     killed = time.monotonic()
     while await services.store.active_broadcast() is not None:
-        assert time.monotonic() - killed < 10, "b never took over"
+        assert time.monotonic() - killed < 30, "b never took over"  # liveness, not speed
         await asyncio.sleep(0.05)
     await b.worker.stop()
-    first_b = min(t for t, _ in b.sent)
-    assert first_b - killed < 1.0 + 2.0  # the lease's ttl, plus polling and a loaded machine
-    assert max(t for t, _ in a.sent) < first_b  # never two senders at once
+    assert sorted(SENT) == SENT and "b" in SENT  # a's sends, then b's: never two at once
+    assert set(a.holders) == {"a"} and set(b.holders) == {"b"}  # each only while it held it
     delivered = [int(c.params["chat_id"]) for c in api.delivered]
     assert sorted(delivered) == voters  # everyone once: in-flight sends of a were redone by b
     counts = await services.store.broadcast_counts(bid)
@@ -121,15 +128,15 @@ async def test_a_sender_that_lost_the_lease_recovers_the_next_holders_sends_in_f
     await services.store.release_lease("broadcast", "a")
     assert await services.store.take_lease("broadcast", "b", utc_now(), timedelta(seconds=1.5))
     taken = time.monotonic()
-    await asyncio.sleep(0.5)  # a notices it lost the lease
+    await asyncio.sleep(0.5)  # a notices it lost the lease (its ttl is 0.6 s)
     bid = await services.store.create_broadcast("x", Audience(), ACTIVATION_NOW, ACTIVATION_NOW)
     await services.store.start_broadcast(bid, ACTIVATION_NOW)
     await services.store.mark_recipient(bid, 3, "sending", attempts=1)
     while await services.store.active_broadcast() is not None:
-        assert time.monotonic() - taken < 8, "a never resent what b had in flight"
+        assert time.monotonic() - taken < 30, "a never resent what b had in flight"
         await asyncio.sleep(0.05)
     await a.worker.stop()
-    assert min(t for t, _ in a.sent) >= taken + 1.5  # only once b's lease expired
+    assert a.sent and set(a.holders) == {"a"}  # only once b's lease expired and a took it
     assert sorted(int(c.params["chat_id"]) for c in api.delivered) == [1, 2, 3, 4, 5]
 
 
@@ -140,7 +147,7 @@ async def test_the_purge_is_skipped_while_another_process_holds_its_lease(
     old = ACTIVATION_NOW - timedelta(days=services.settings.retention_days + 1)
     await store.touch_user(5, "Anne", old)
     await store.record_messages([TranscriptLine(5, old, "in", "vieux")])
-    context = SimpleNamespace(application=SimpleNamespace(bot_data={"services": services}))
+    context = SimpleNamespace(bot_data=SimpleNamespace(services=services))
     ttl = timedelta(seconds=support_jobs.PURGE_LEASE_SECONDS)
     assert await services.store.take_lease("purge", "another-process", utc_now(), ttl)
     await support_jobs.purge_job(context)  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def roll_chat(chat: Chat, tmp_path: Path) -> Chat:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     await import_roll(services.store, write(tmp_path / "roll.csv", ROWS), ACTIVATION_NOW)
     await chat.say("/menu")
     await chat.press("Liste électorale")
@@ -53,7 +53,7 @@ async def test_a_colleague_on_the_roll_is_confirmed_for_the_guides_ballot_only(
 
 
 async def test_the_name_typed_is_kept_nowhere_in_the_conversation(roll_chat: Chat) -> None:
-    store = roll_chat.app.bot_data["services"].store
+    store = roll_chat.app.bot_data.services.store
     await roll_chat.say("Oeuvrard Cécile")
     assert "figure sur la liste" in roll_chat.last["text"]
     await roll_chat.say("Dupont Marie")
@@ -106,7 +106,7 @@ async def test_a_misspelt_name_is_not_found_and_no_other_name_is_suggested(
 
 
 async def test_lookups_are_rate_limited_and_audited(roll_chat: Chat) -> None:
-    store = roll_chat.app.bot_data["services"].store
+    store = roll_chat.app.bot_data.services.store
     for name in ("Awa Ndiaye", "Inconnu Paul", "Cécile Oeuvrard"):
         await roll_chat.say(name)
     assert "figure sur la liste" in roll_chat.last["text"]
@@ -135,7 +135,7 @@ async def test_before_any_import_the_bot_points_to_the_portal(chat: Chat) -> Non
 
 
 async def test_the_router_entry_point_looks_up_the_name_of_a_question(app, tmp_path) -> None:
-    services = app.bot_data["services"]
+    services = app.bot_data.services
     await import_roll(services.store, write(tmp_path / "roll.csv", ROWS), ACTIVATION_NOW)
     ctx = Context(now=ACTIVATION_NOW, phase="activation", data={}, user_id=7)
     question = "est-ce que Mme Lefèvre Anne-Sophie est sur la liste ?"
@@ -146,7 +146,7 @@ async def test_the_router_entry_point_looks_up_the_name_of_a_question(app, tmp_p
 
 
 async def test_the_guide_explanation_leads_to_a_check_or_to_the_address(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     services.engine.commands["liste"] = "roll.how"  # as the intent router would jump there
     await chat.say("/menu")
     await chat.say("/liste")
@@ -160,7 +160,7 @@ async def test_the_guide_explanation_leads_to_a_check_or_to_the_address(chat: Ch
 async def test_one_user_hitting_the_limit_again_and_again_is_noted_for_support(
     roll_chat: Chat, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = roll_chat.app.bot_data["services"].store
+    store = roll_chat.app.bot_data.services.store
     for _ in range(LIMIT):
         await roll_chat.say("Inconnu Paul")
     with caplog.at_level("WARNING", logger="bot.roll"):
@@ -177,7 +177,7 @@ async def test_one_user_hitting_the_limit_again_and_again_is_noted_for_support(
 async def test_a_global_daily_cap_protects_the_roll_from_many_accounts(
     app, api, tmp_path: Path
 ) -> None:
-    services = app.bot_data["services"]
+    services = app.bot_data.services
     services.roll.per_day = 2
     await import_roll(services.store, write(tmp_path / "roll.csv", ROWS), ACTIVATION_NOW)
     for user_id in (3001, 3002, 3003):

@@ -22,12 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.broadcast import ensure_plan
 from bot.election import Election
 from bot.flows import default_flows
 from bot.logs import NOISY, configure_logging
 from bot.services import Services
 from bot.telegram.app import build_application
-from store import Conversation, StepCommit
+from store import Audience, Conversation, StepCommit
 from tests.conftest import ACTIVATION_NOW, TOKEN, Chat, Served, make_settings, votebot_cli
 from tests.fakes.botapi import FakeBotAPI, button_data
 from tests.fakes.http import FakeBotAPIServer
@@ -90,7 +91,7 @@ def test_staff_commands_are_discovered_from_the_application(app: Application) ->
 
 
 async def test_every_staff_command_is_refused_to_a_plain_voter(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     await chat.say("/start")
     for command in sorted(staff_commands(chat.app)):
         for text in (f"/{command}", f"/{command} list", f"/{command} add {VOTER} support"):
@@ -105,7 +106,7 @@ async def test_every_staff_command_is_refused_to_a_plain_voter(chat: Chat) -> No
 
 
 async def test_a_support_agent_is_refused_admin_commands(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     await services.store.grant_role(VOTER, "support", 42, ACTIVATION_NOW)
     await chat.say("/role add 1001 broadcaster")
     assert "Je ne connais pas la commande /role" in chat.texts()[-2]
@@ -113,7 +114,7 @@ async def test_a_support_agent_is_refused_admin_commands(chat: Chat) -> None:
 
 
 async def test_forged_staff_buttons_are_refused(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     version = services.engine.flows.version
     await chat.say("/start")
     for command in [*sorted(staff_commands(chat.app)), "admin", "support", "broadcast"]:
@@ -129,20 +130,8 @@ async def test_forged_staff_buttons_are_refused(chat: Chat) -> None:
     assert await services.store.list_roles() == []
 
 
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(data=st.data())
-def test_button_data_matching_staff_handlers_is_refused(app: Application, data) -> None:
-    # Today no button handler is restricted by a pattern; staff buttons added later (with
-    # @requires) are fuzzed here from their own patterns.
-    for pattern in staff_callback_patterns(app):
-        value = data.draw(st.from_regex(pattern, fullmatch=True).filter(lambda s: len(s) <= 64))
-        assert isinstance(value, str)
-
-
 def _database_text(chat: Chat) -> str:
-    path = chat.app.bot_data["services"].settings.db_path
+    path = chat.app.bot_data.services.settings.db_path
     with sqlite3.connect(path) as db:
         return "\n".join(db.iterdump())
 
@@ -210,7 +199,7 @@ def test_redact_masks_every_pasted_secret() -> None:
 
 async def _place(chat: Chat, flow: str, state: str) -> None:
     """Put the voter at a step directly through the store (as if they had walked there)."""
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     await store.commit_step(
         StepCommit(
             conversation=Conversation(VOTER, flow, state, {"history": ["menu.main"]}),
@@ -224,7 +213,7 @@ async def _place(chat: Chat, flow: str, state: str) -> None:
 
 
 async def test_sql_injection_in_every_free_text_entry_is_inert(chat: Chat) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     await services.store.grant_role(4242, "support", 42, ACTIVATION_NOW)
     path = services.settings.db_path
     with sqlite3.connect(path) as db:
@@ -495,7 +484,7 @@ def _group_message(chat_id: int) -> dict[str, Any]:
 
 
 def _user_ids(chat: Chat) -> set[int]:
-    path = chat.app.bot_data["services"].settings.db_path
+    path = chat.app.bot_data.services.settings.db_path
     with sqlite3.connect(path) as db:
         return {r[0] for r in db.execute("SELECT user_id FROM users")}
 
@@ -507,7 +496,7 @@ async def _calls_after(chat: Chat, update: dict[str, Any]) -> list[str]:
 
 
 async def test_forged_buttons_in_groups_get_answer_callback_query_only(staffed: Chat) -> None:
-    api, version = staffed.api, staffed.app.bot_data["services"].engine.flows.version
+    api, version = staffed.api, staffed.app.bot_data.services.engine.flows.version
     await staffed.say("/start")  # the voter exists
     users = _user_ids(staffed)
     for group in (SUPPORT_CHAT, OTHER_GROUP):
@@ -526,7 +515,7 @@ async def test_forged_buttons_in_groups_get_answer_callback_query_only(staffed: 
                     data,
                 )
     assert _user_ids(staffed) == users  # no row for the stranger nor for staff
-    store = staffed.app.bot_data["services"].store
+    store = staffed.app.bot_data.services.store
     assert await store.open_handoff_of(VOTER) is None
     # The legitimate press: a support member in the staff group takes the voter over.
     press = api.press_update(STAFF, _group_message(SUPPORT_CHAT), f"sup:open:{VOTER}")
@@ -557,9 +546,87 @@ async def test_other_update_kinds_from_groups_are_ignored(staffed: Chat) -> None
 
 
 def test_the_staff_group_buttons_are_those_of_support() -> None:
-    from bot.telegram import guards, helpdesk, support
+    from bot.telegram import guards, handoff, helpdesk
 
-    assert guards.STAFF_BUTTONS == (support.OPEN_PREFIX, helpdesk.CLAIM_PREFIX)
+    assert guards.STAFF_BUTTONS == (handoff.OPEN_PREFIX, helpdesk.CLAIM_PREFIX)
+
+
+# Button prefixes a voter may press (/oubli's confirmation, the rating after a handoff). Every
+# other button handler restricted by a pattern is a staff one: add new voter buttons here.
+VOTER_BUTTONS = ("sup:forget:", "hd:rate:")
+# Tables only staff actions change: a refused press must leave them as they were.
+STAFF_TABLES = (
+    "roles",
+    "handoffs",
+    "bans",
+    "support_bans",
+    "broadcasts",
+    "broadcast_recipients",
+    "broadcast_drafts",
+    "election_settings",
+)
+
+
+def staff_button_patterns(app: Application) -> list[str]:
+    """Patterns of the staff button handlers (the patterned ones not on the voter list)."""
+    return [p for p in staff_callback_patterns(app) if not p.lstrip("^").startswith(VOTER_BUTTONS)]
+
+
+def _staff_tables(chat: Chat) -> dict[str, list[tuple[Any, ...]]]:
+    path = chat.app.bot_data.services.settings.db_path
+    with sqlite3.connect(path) as db:
+        return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in STAFF_TABLES}
+
+
+async def _seen(chat: Chat, update: dict[str, Any], chat_id: int) -> list[tuple[str, Any]]:
+    """What a press showed: each Bot API call made for it, with its text, in `chat_id`."""
+    before = len(chat.api.calls)
+    await chat.feed(update)
+    calls = chat.api.calls[before:]
+    assert all(int(c.params.get("chat_id", chat_id)) == chat_id for c in calls), calls
+    return [(c.method, c.params.get("text")) for c in calls]
+
+
+def test_there_are_staff_buttons_to_forge(app: Application) -> None:
+    patterns = staff_button_patterns(app)
+    for prefix in ("sup:open:", "hd:claim:", "bc:", "pl:"):
+        assert any(p.lstrip("^").startswith(prefix) for p in patterns), (prefix, patterns)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+async def test_button_data_matching_staff_handlers_is_refused(staffed: Chat, data) -> None:
+    """Data drawn from each staff button's pattern, pressed by a voter in a private chat and by
+    a non-member in the staff group: the voter sees what any stale button shows, the group
+    only an answer to the press; nothing staff own changes (no claim, no handoff, no send)."""
+    api, services = staffed.api, staffed.app.bot_data.services
+    first = await services.store.open_handoff_of(5005) is None
+    if first:  # once: a voter waiting for support, a broadcast, the calendar plan
+        await _ask_for_a_person(Chat(staffed.app, api, 5005))
+        await services.store.create_broadcast("x", Audience(), ACTIVATION_NOW, ACTIVATION_NOW)
+        await ensure_plan(services.store, services.renderer, services.election, ACTIVATION_NOW)
+        await staffed.say("/start")
+    handoff = await services.store.open_handoff_of(5005)
+    assert handoff is not None and handoff.thread_id is not None and handoff.agent_id is None
+    # Ids and keys that exist (the handoff, the broadcast, the voters, plan reminders)…
+    targets = [str(handoff.id), "1", str(VOTER), "5005", "opening", "eve", "0", "-1"]
+    # …and anything else.
+    noise = st.from_regex(r"[a-z0-9_:-]{0,20}", fullmatch=True)
+    before = _staff_tables(staffed)
+    forged = []
+    for pattern in staff_button_patterns(staffed.app):
+        prefix = data.draw(st.from_regex(pattern, fullmatch=True).filter(lambda v: len(v) <= 30))
+        tails = [data.draw(st.sampled_from(targets)), data.draw(noise)]
+        forged += [prefix + tail for tail in [*tails, *(targets if first else ())]]
+    control = await _seen(staffed, api.press_update(VOTER, staffed.last, "zz:stale"), VOTER)
+    for value in forged:
+        private = api.press_update(VOTER, staffed.last, value)
+        assert await _seen(staffed, private, VOTER) == control, value
+        group = api.press_update(STRANGER, _group_message(SUPPORT_CHAT), value)
+        assert await _seen(staffed, group, SUPPORT_CHAT) == [("answerCallbackQuery", None)], value
+    assert _staff_tables(staffed) == before
 
 
 # -- bans, the handoff cap, names shown to staff, a voter who blocks the bot ----------------
@@ -586,7 +653,7 @@ async def test_a_ban_holds_through_oubli_until_debannir(staffed: Chat) -> None:
     await _staff_says(staffed, "/bannir", thread)
     await staffed.say("/oubli")
     await staffed.press("tout effacer")
-    with sqlite3.connect(staffed.app.bot_data["services"].settings.db_path) as db:
+    with sqlite3.connect(staffed.app.bot_data.services.settings.db_path) as db:
         assert db.execute("SELECT * FROM bans").fetchall() == [(VOTER, None)]  # nothing else
         assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
     await staffed.say("/start")
@@ -647,7 +714,7 @@ async def test_blocking_the_bot_during_a_handoff_marks_inactive_and_tells_the_to
             },
         }
     )
-    store = staffed.app.bot_data["services"].store
+    store = staffed.app.bot_data.services.store
     assert not (await store.get_user(VOTER)).active
     assert "a bloqué l'assistant" in _topic_texts(staffed.api)[-1]
 

@@ -66,3 +66,20 @@ def test_no_french_sentence_in_python() -> None:
             if accented.search(node.value) and not any("# data:" in line for line in span):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]!r}")
     assert offenders == []
+
+
+def test_tests_do_not_import_each_other() -> None:
+    """Shared test helpers live in tests/fakes/ or conftest.py, never in another test module."""
+    offenders = []
+    for path in (ROOT / "tests").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                allowed = name in ("tests.conftest", "tests.fakes") or name.startswith(
+                    "tests.fakes."
+                )
+                if name.startswith("tests") and not allowed:
+                    offenders.append(f"{path.name}: {name}")
+    assert offenders == []

@@ -134,7 +134,7 @@ async def test_staff_replies_are_relayed_signed_support(voter: Chat, api: FakeBo
     text = voter.texts()[-1]
     assert text.startswith("<b>💬 Support</b>") and "Dom" not in text
     assert "&lt;reçus&gt;" in text
-    store = voter.app.bot_data["services"].store
+    store = voter.app.bot_data.services.store
     assert [x.direction for x in await store.transcript(VOTER, 2)] == ["in", "staff"]
 
 
@@ -191,7 +191,7 @@ async def test_outsiders_and_other_groups_are_ignored(voter: Chat, api: FakeBotA
     await voter.feed(api.topic_update(OTHER_GROUP, STAFF, 5, "bonjour"))
     assert not [c for c in api.calls[calls:] if c.method == "sendPhoto"]
     assert not [c for c in api.calls[calls:] if int(c.params.get("chat_id", 0)) == VOTER]
-    store = voter.app.bot_data["services"].store
+    store = voter.app.bot_data.services.store
     assert (await store.open_handoff_of(VOTER)) is not None
 
 

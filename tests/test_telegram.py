@@ -98,21 +98,21 @@ async def test_group_chats_get_one_pointer_to_private_chat_and_nothing_else(chat
     await chat.feed(chatter)
     group = chat.api.sent(-100123)
     assert len(group) == 1 and "conversation privée" in group[0].params["text"]
-    assert await chat.app.bot_data["services"].store.get_user(chat.user_id) is None
+    assert await chat.app.bot_data.services.store.get_user(chat.user_id) is None
 
 
 async def test_a_voter_who_blocked_the_bot_is_marked_inactive(chat: Chat) -> None:
     await chat.say("/start")
     chat.api.blocked.add(chat.user_id)
     await chat.say("/menu")
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     user = await store.get_user(chat.user_id)
     assert user is not None and not user.active
 
 
 async def test_my_chat_member_updates_track_blocking_and_coming_back(chat: Chat) -> None:
     await chat.say("/start")
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
 
     def member_update(status: str) -> dict:
         bot = {"id": 123456, "is_bot": True, "first_name": "Votebot"}
@@ -135,7 +135,7 @@ async def test_my_chat_member_updates_track_blocking_and_coming_back(chat: Chat)
 async def test_errors_are_logged_and_the_voter_gets_a_polite_message(
     chat: Chat, api: FakeBotAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
 
     async def broken(msg):
         raise RuntimeError("database on fire")

@@ -14,8 +14,8 @@ from bot.flows.info import INTENT_STEPS
 from bot.settings import PARIS
 from bot.texts import Renderer, html_to_plain
 from store import ElectionSetting
-from tests.broadcast_contexts import BROADCAST_CONTEXTS
-from tests.support_contexts import SUPPORT_CONTEXTS
+from tests.fakes.broadcast_contexts import BROADCAST_CONTEXTS
+from tests.fakes.support_contexts import SUPPORT_CONTEXTS
 
 TEMPLATES = Path(__file__).parents[1] / "bot" / "templates"
 FLOWS = default_flows()

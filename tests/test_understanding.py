@@ -27,7 +27,7 @@ def _text(chat: Chat) -> str:
 
 
 def _services(chat: Chat):
-    return chat.app.bot_data["services"]
+    return chat.app.bot_data.services
 
 
 async def _conversation(chat: Chat):

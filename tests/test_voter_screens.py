@@ -241,7 +241,7 @@ def test_labels_say_espace_electeur_and_which_password(tmp_path: Path) -> None:
 
 async def test_staff_screens_show_paris_time(chat_at: Open) -> None:
     chat = await chat_at("2022-11-02T10:00")
-    services = chat.app.bot_data["services"]
+    services = chat.app.bot_data.services
     admin = Chat(chat.app, chat.api, 42)
     # 08:00 UTC on 1 December is 09:00 in Paris.
     send_at = datetime.fromisoformat("2022-12-01T08:00:00+00:00")
@@ -302,7 +302,7 @@ async def test_i_voted_ticks_every_earlier_step_of_the_checklist(chat_at: Open) 
     shown = labels(chat.last)
     assert shown[0].startswith("☑️") and shown[2].startswith("☑️")
     assert shown[1].startswith("⬜") and shown[3].startswith("⬜")
-    store = chat.app.bot_data["services"].store
+    store = chat.app.bot_data.services.store
     assert await store.progress_of(chat.user_id) == {"identifier", "vote_code"}
 
 

@@ -37,7 +37,7 @@ async def role(services: Services, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    now = services.engine.clock()
+    now = services.clock()
     if args.action == "add":
         changed = await services.store.grant_role(args.user_id, args.role, None, now)
     else:

@@ -86,7 +86,7 @@ async def broadcast(services: Services, args: argparse.Namespace) -> int:
     """Queue a broadcast, or list, inspect or cancel broadcasts."""
     from bot.broadcast import check_text, parse_audience, parse_when
 
-    store, now = services.store, services.engine.clock()
+    store, now = services.store, services.clock()
     if args.action == "list":
         for listed in await store.list_broadcasts(limit=50):
             counts = await store.broadcast_counts(listed.id)
@@ -136,7 +136,7 @@ async def reminders(services: Services, args: argparse.Namespace) -> int:
     """Show, enable, disable or edit the calendar reminders."""
     from bot.broadcast import check_text, ensure_plan, parse_audience, parse_when
 
-    store, now = services.store, services.engine.clock()
+    store, now = services.store, services.clock()
     await ensure_plan(store, services.renderer, services.election, now)
     plan = {b.plan_key: b for b in await store.planned_reminders() if b.plan_key}
     keys = args.keys or list(plan)

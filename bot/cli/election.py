@@ -68,7 +68,7 @@ async def run(services: Services, args: argparse.Namespace) -> int:
         return 1 if rows else 0
     current = await services.store.election_current(election.id)
     history = {s.key: s for s in await services.store.election_history(election.id)}
-    phase = election.phase(services.engine.clock())
+    phase = election.phase(services.clock())
     print(f"election {election.id} ({election.academie}), phase {phase}")
     for key in FACTS:
         value = fact_value(election, key)

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 async def run(services: Services, args: argparse.Namespace) -> int:
     """Import a roll (progress bar on a terminal), summarise it, or look a name up."""
-    store, now = services.store, services.engine.clock()
+    store, now = services.store, services.clock()
     if args.action == "import":
         if not args.arg:
             print("votebot roll import FILE", file=sys.stderr)
@@ -62,7 +62,7 @@ async def _import(services: Services, path: str) -> int:
 
     try:
         with bar:
-            report = await import_roll(services.store, path, services.engine.clock(), progress)
+            report = await import_roll(services.store, path, services.clock(), progress)
     except (OSError, RollImportError) as exc:
         print(
             f"votebot: roll not imported, the roll in service is unchanged: {exc}",

@@ -19,25 +19,10 @@ def phase_in(*phases: str) -> Condition:
     return condition
 
 
-def has_category(ctx: Context) -> bool:
-    """True when the voter gave their category."""
-    return bool(ctx.profile.get("category"))
-
-
 def all_password_rules_ticked(ctx: Context) -> bool:
     """True when the voter ticked every password rule."""
     ticked = ctx.data.get("password_rules", [])
     return all(rule in ticked for rule in PASSWORD_RULES)
-
-
-def not_done(item: str) -> Condition:
-    """True while a checklist item is not done."""
-
-    def condition(ctx: Context) -> bool:
-        return item not in ctx.progress
-
-    condition.__name__ = f"not_done_{item}"
-    return condition
 
 
 def done(item: str) -> Condition:

@@ -96,7 +96,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 5) -> Report:
     report = Report()
     for k in range(folds):
         train = [e for i, e in enumerate(examples) if i % folds != k]
-        fitted = IntentModel(train)
+        fitted = IntentModel.fit(train)
         for i in range(k, len(examples), folds):
             intent, text = examples[i]
             report.add(intent, decide(fitted.classify(text)))

@@ -9,13 +9,13 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.auth import ADMIN
 from bot.election import FACTS, ConfigError, Election, fact_value, format_fact
 from bot.facts import check
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram.context import Context
 from bot.telegram.delivery import Broadcaster
 from bot.telegram.guards import requires
 from bot.telegram.plan import follow_facts
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @requires(ADMIN)
-async def on_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_role(update: Update, context: Context) -> None:
     """Grants, revokes or lists roles."""
     services = h.services_of(context)
     args = context.args or []
@@ -40,7 +40,7 @@ async def on_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user_id, role = int(args[1]), args[2]
         if args[0] == "add":
             changed = await services.store.grant_role(
-                user_id, role, update.effective_user.id, services.engine.clock()
+                user_id, role, update.effective_user.id, services.clock()
             )
         else:
             changed = await services.store.revoke_role(user_id, role)
@@ -54,7 +54,7 @@ async def on_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @requires(ADMIN)
-async def on_election(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_election(update: Update, context: Context) -> None:
     """Shows the election facts, sets one (/election set KEY VALUE) or lists the changes."""
     services = h.services_of(context)
     args = context.args or []
@@ -99,11 +99,10 @@ def _facts(services: Services) -> dict[str, Any]:
 REFRESH_SECONDS = 30  # facts set from the command line reach the running bot within this
 
 
-async def refresh_live(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refresh_live(context: Context) -> None:
     """Job: re-read election facts and the reminders switched on (changed from elsewhere)."""
-    services = context.application.bot_data.get("services")
-    if services is not None:
-        await services.refresh_live()
+    if context.bot_data.has_services:
+        await context.bot_data.services.refresh_live()
 
 
 def election_changed(worker: Broadcaster) -> Callable[[Election], None]:

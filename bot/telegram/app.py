@@ -26,17 +26,20 @@ from bot.telegram import (
     broadcast,
     diffusions,
     guards,
+    handoff,
     helpdesk,
     monitor,
     plan,
     privacy,
+    relay,
     safety,
     satisfaction,
-    support,
 )
 from bot.telegram import directory as directory_jobs
 from bot.telegram import handlers as h
+from bot.telegram.context import CONTEXT_TYPES, App
 from bot.telegram.delivery import Broadcaster
+from bot.telegram.guards import stops
 from bot.telegram.transport import AiohttpRequest
 
 # A dead sender's broadcast lease expires after this; another process then takes over.
@@ -46,7 +49,7 @@ VOTER_COMMANDS = ["menu", "progression", "profil", "rappels", "aide", "start"]
 NAV_COMMANDS = ["start", "menu", "aide", "help", "profil", "progression", "rappels"]
 
 
-def register(app: Application) -> None:
+def register(app: App) -> None:
     """Every handler, in the order it is tried.
 
     Groups run in order; within a group the first matching handler runs. -9: the bot blocked or
@@ -57,7 +60,7 @@ def register(app: Application) -> None:
     """
     # Support staff group (VOTEBOT_SUPPORT_CHAT): only support members are heard there; these
     # run before guard_private and every one of them stops the update.
-    staff = support.setup(app.bot_data)
+    staff = app.bot_data.staff_chat
     # A voter blocking or unblocking the bot (even during a handoff, which swallows updates).
     app.add_handler(
         ChatMemberHandler(safety.on_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=-9
@@ -65,9 +68,9 @@ def register(app: Application) -> None:
     # Every update kind: private chats, the staff group for support members, nothing else.
     app.add_handler(TypeHandler(Update, guards.guard_chats), group=-8)
     staff_or_private = staff | filters.ChatType.PRIVATE
-    app.add_handler(TypeHandler(Update, support.guard_staff), group=-7)
-    for name, callback in (("fermer", support.on_close), ("bannir", support.on_ban)):
-        app.add_handler(CommandHandler(name, support.stops(callback), filters=staff), group=-6)
+    app.add_handler(TypeHandler(Update, guards.guard_staff), group=-7)
+    for name, callback in (("fermer", handoff.on_close), ("bannir", handoff.on_ban)):
+        app.add_handler(CommandHandler(name, stops(callback), filters=staff), group=-6)
     # The helpdesk: notes, hand-over, canned answers, the queue, staff help (staff group).
     for names, callback in (
         ("note", helpdesk.on_note),
@@ -76,10 +79,10 @@ def register(app: Application) -> None:
         ("file", helpdesk.on_queue),
         (("aide", "help"), helpdesk.on_staff_help),
     ):
-        app.add_handler(CommandHandler(names, support.stops(callback), filters=staff), group=-6)
+        app.add_handler(CommandHandler(names, stops(callback), filters=staff), group=-6)
     app.add_handler(
         CallbackQueryHandler(
-            support.stops(helpdesk.on_claim_button), pattern=rf"^{helpdesk.CLAIM_PREFIX}"
+            stops(helpdesk.on_claim_button), pattern=rf"^{helpdesk.CLAIM_PREFIX}"
         ),
         group=-6,
     )
@@ -90,28 +93,26 @@ def register(app: Application) -> None:
         ("voir", monitor.on_view),
     ):
         app.add_handler(
-            CommandHandler(name, support.stops(monitoring), filters=staff_or_private), group=-6
+            CommandHandler(name, stops(monitoring), filters=staff_or_private), group=-6
         )
     app.add_handler(
-        CallbackQueryHandler(support.stops(support.on_open_button), pattern=support.OPEN_PREFIX),
+        CallbackQueryHandler(stops(handoff.on_open_button), pattern=handoff.OPEN_PREFIX),
         group=-6,
     )
-    app.add_handler(MessageHandler(staff, support.stops(support.on_staff_message)), group=-6)
-    app.add_handler(TypeHandler(Update, support.ignore_staff_chat), group=-6)
+    app.add_handler(MessageHandler(staff, stops(relay.on_staff_message)), group=-6)
+    app.add_handler(TypeHandler(Update, guards.ignore_staff_chat), group=-6)
     app.add_handler(TypeHandler(Update, h.guard_private), group=-5)
     # Voters: /oubli, then relay to support while a handoff is open (the bot stays quiet).
-    app.add_handler(CommandHandler("oubli", support.stops(privacy.on_forget)), group=-4)
+    app.add_handler(CommandHandler("oubli", stops(privacy.on_forget)), group=-4)
     app.add_handler(
-        CallbackQueryHandler(
-            support.stops(privacy.on_forget_button), pattern=privacy.FORGET_PREFIX
-        ),
+        CallbackQueryHandler(stops(privacy.on_forget_button), pattern=privacy.FORGET_PREFIX),
         group=-4,
     )
     app.add_handler(
         CallbackQueryHandler(satisfaction.on_rate_button, pattern=rf"^{satisfaction.RATE_PREFIX}"),
         group=-4,
     )
-    app.add_handler(TypeHandler(Update, support.relay_voter), group=-4)
+    app.add_handler(TypeHandler(Update, relay.relay_voter), group=-4)
     # The optional comment after rating a closed handoff: the voter's next message, unless it
     # is a command (which then goes on as usual).
     app.add_handler(
@@ -139,7 +140,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.ALL, h.on_other))
     app.add_error_handler(h.on_error)
     # Front-end effects a flow step can request (Step.effect): name → async (update, context).
-    app.bot_data["effects"] = {"handoff": support.on_handoff}
+    app.bot_data.effects["handoff"] = handoff.on_handoff
     if app.job_queue is not None:
         # Retention: transcripts, closed handoffs, processed updates (VOTEBOT_RETENTION_DAYS).
         app.job_queue.run_repeating(
@@ -165,24 +166,24 @@ def build_application(
     election: Election,
     services: Services | None = None,
     request: BaseRequest | None = None,
-) -> Application:
+) -> App:
     """The Application against `TELEGRAM_API_BASE_URL`; services open in post_init if absent."""
     assert settings.token, "TELEGRAM_BOT_TOKEN is required for the Telegram front end"
     base = settings.telegram_api_base_url
 
-    async def post_init(app: Application) -> None:
-        if "services" not in app.bot_data:
-            app.bot_data["services"] = await Services.open(settings, election)
-            app.bot_data["owns_services"] = True
-        await app.bot_data["services"].warm_up()
-        renderer = app.bot_data["services"].renderer
+    async def post_init(app: App) -> None:
+        if not app.bot_data.has_services:
+            app.bot_data.services = await Services.open(settings, election)
+            app.bot_data.owns_services = True
+        services = app.bot_data.services
+        await services.warm_up()
+        renderer = services.renderer
         await app.bot.set_my_commands(
             [
                 BotCommand(name, renderer.label("common/commands.html", name))
                 for name in VOTER_COMMANDS
             ]
         )
-        services = app.bot_data["services"]
         if settings.support_chat is not None:  # staff commands in the staff group's menu
             await app.bot.set_my_commands(
                 [
@@ -196,24 +197,27 @@ def build_application(
             app.bot,
             Variables(services.renderer, services.election),
             services.renderer,
-            services.engine.clock,
+            services.clock,
             rate=settings.broadcast_rate,
         )
-        worker.lease = Lease(services.store, "broadcast", BROADCAST_LEASE_SECONDS)
-        app.bot_data["broadcaster"] = worker
+        worker.lease = Lease(
+            services.store, "broadcast", BROADCAST_LEASE_SECONDS, clock=services.clock.real
+        )
+        app.bot_data.broadcaster = worker
         services.election_listeners.append(admin.election_changed(worker))
         if services.roll is not None:
             services.roll.alert = admin.roll_alert(app.bot, services)
         worker.start()
 
-    async def post_shutdown(app: Application) -> None:
-        worker = app.bot_data.pop("broadcaster", None)
+    async def post_shutdown(app: App) -> None:
+        worker, app.bot_data.broadcaster = app.bot_data.broadcaster, None
         if worker is not None:
             await worker.stop()
             if worker.lease is not None:
                 await worker.lease.release()  # another process takes over at once
-        if app.bot_data.pop("owns_services", False):
-            await app.bot_data.pop("services").close()
+        if app.bot_data.owns_services:
+            await app.bot_data.services.close()
+            app.bot_data.services, app.bot_data.owns_services = None, False
 
     builder = (
         Application.builder()
@@ -226,6 +230,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(True)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -238,7 +243,7 @@ def build_application(
         )
     app = builder.build()
     if services is not None:
-        app.bot_data["services"] = services
+        app.bot_data.services = services
     register(app)
     return app
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.auth import has_role
 from bot.broadcast import (
@@ -29,6 +29,7 @@ from bot.broadcast import (
 )
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram.context import Context
 from bot.telegram.guards import requires
 from store import Audience
 from store.broadcasts import AUDIENCE_KEYS
@@ -75,7 +76,7 @@ def keyboard(services: Services, rows: Rows, ctx: dict[str, Any]) -> InlineKeybo
 
 async def say(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     template: str,
     ctx: dict[str, Any] | None = None,
     rows: Rows | None = None,
@@ -88,7 +89,7 @@ async def say(
 
 
 def _example(services: Services) -> str:
-    later = services.engine.clock().astimezone(services.election.tz) + timedelta(days=1)
+    later = services.clock().astimezone(services.election.tz) + timedelta(days=1)
     return later.strftime("%d/%m/%Y 18:00")
 
 
@@ -103,13 +104,13 @@ def _audience(data: dict[str, Any]) -> Audience:
 
 
 @requires(BROADCASTER)
-async def on_compose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_compose(update: Update, context: Context) -> None:
     """Starts a new broadcast: asks for its text."""
     await _save_step(update, context, "text", {})
     await say(update, context, "broadcast/ask_text.html", {}, [[("stop", None)]])
 
 
-async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_draft_text(update: Update, context: Context) -> None:
     """Text typed by a broadcaster in the composer (other text goes on to the engine)."""
     services = h.services_of(context)
     user, message = update.effective_user, update.effective_message
@@ -122,7 +123,7 @@ async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await services.store.delete_draft(user.id)
         return
     step, data = draft
-    now = services.engine.clock()
+    now = services.clock()
     if step == "text":
         formatted = any(e.type in _FORMATTING for e in message.entities)
         text = message.text_html if formatted else message.text
@@ -144,25 +145,23 @@ async def on_draft_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     raise ApplicationHandlerStop
 
 
-async def _bad_when(update: Update, context: ContextTypes.DEFAULT_TYPE, reason: str) -> None:
+async def _bad_when(update: Update, context: Context, reason: str) -> None:
     services = h.services_of(context)
     ctx = {"reason": reason, "example": _example(services)}
     await say(update, context, "broadcast/bad_when.html", ctx, [[("now", None)], [("stop", None)]])
 
 
 async def _save_step(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, step: str, data: dict[str, Any]
+    update: Update, context: Context, step: str, data: dict[str, Any]
 ) -> Services:
     """Remember the composer's step and choices for this broadcaster; the services, for more."""
     services = h.services_of(context)
     assert update.effective_user is not None
-    await services.store.save_draft(update.effective_user.id, step, data, services.engine.clock())
+    await services.store.save_draft(update.effective_user.id, step, data, services.clock())
     return services
 
 
-async def _ask_audience(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
-) -> None:
+async def _ask_audience(update: Update, context: Context, data: dict[str, Any]) -> None:
     """The audience screen: the criteria chosen so far and how many voters they select now."""
     services = await _save_step(update, context, "audience", data)
     audience = _audience(data)
@@ -177,14 +176,12 @@ async def _ask_audience(
     await say(update, context, "broadcast/ask_audience.html", ctx, rows)
 
 
-async def _preview(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
-) -> None:
+async def _preview(update: Update, context: Context, data: dict[str, Any]) -> None:
     """The message exactly as voters will get it at the send time, then what confirming does."""
     services = h.services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    now = services.engine.clock()
+    now = services.clock()
     await services.store.save_draft(user.id, "preview", data, now)
     at = datetime.fromisoformat(data["at"]) if data.get("at") else None
     shown = Variables(services.renderer, services.election).fill(
@@ -204,7 +201,7 @@ async def _preview(
 
 
 @requires(BROADCASTER)
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: Context) -> None:
     """A composer button (callback data `bc:...`; list and progress buttons: diffusions.py)."""
     services = h.services_of(context)
     query, user = update.callback_query, update.effective_user
@@ -214,7 +211,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _press(update, context, query.data or "")
 
 
-async def _press(update: Update, context: ContextTypes.DEFAULT_TYPE, data_: str) -> None:
+async def _press(update: Update, context: Context, data_: str) -> None:
     services = h.services_of(context)
     user = update.effective_user
     assert user is not None
@@ -254,22 +251,18 @@ async def _press(update: Update, context: ContextTypes.DEFAULT_TYPE, data_: str)
         await say(update, context, "broadcast/button_expired.html", {"has_draft": bool(step)})
 
 
-async def _ask_when(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
-) -> None:
+async def _ask_when(update: Update, context: Context, data: dict[str, Any]) -> None:
     services = await _save_step(update, context, "when", data)
     ctx = {"example": _example(services)}
     await say(update, context, "broadcast/ask_when.html", ctx, [[("now", None)], [("stop", None)]])
 
 
-async def _test_send(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
-) -> None:
+async def _test_send(update: Update, context: Context, data: dict[str, Any]) -> None:
     """Sends the previewed message to the broadcaster alone, as a voter would get it."""
     services = h.services_of(context)
     user = update.effective_user
     assert user is not None
-    now = services.engine.clock()
+    now = services.clock()
     at = datetime.fromisoformat(data["at"]) if data.get("at") else now
     text = Variables(services.renderer, services.election).fill(
         data["text"], user.first_name or "", at
@@ -283,13 +276,11 @@ async def _test_send(
     await say(update, context, "broadcast/test_sent.html")
 
 
-async def _confirm(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]
-) -> None:
+async def _confirm(update: Update, context: Context, data: dict[str, Any]) -> None:
     services = h.services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    now = services.engine.clock()
+    now = services.clock()
     at = datetime.fromisoformat(data["at"]) if data.get("at") else None
     if at is not None and (reason := check_when(at, now, services.election)) is not None:
         await services.store.save_draft(user.id, "when", data, now)
@@ -308,6 +299,6 @@ async def _confirm(
         "count": await services.store.count_audience(audience),
     }
     await say(update, context, "broadcast/confirmed.html", ctx)
-    worker = context.application.bot_data.get("broadcaster")
+    worker = context.bot_data.broadcaster
     if worker is not None:
         worker.wake()

@@ -15,9 +15,7 @@ import contextlib
 import html
 import logging
 import math
-import time
-from collections.abc import Callable
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -25,8 +23,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.broadcast import Variables
+from bot.clock import Clock
 from bot.leases import Lease, hold
-from bot.telegram.send import retry_seconds
+from bot.telegram.send import retry_seconds, with_retry
 from bot.texts import Renderer
 from store import Broadcast, Recipient, Store
 
@@ -36,9 +35,12 @@ STOP_PREFIX = "bc:cancel:"  # callback data of the progress message's stop butto
 
 
 class Pacer:
-    """At most `rate` sends per second overall and one per second per chat; pausable (429)."""
+    """At most `rate` sends per second overall and one per second per chat; pausable (429).
 
-    def __init__(self, rate: float, per_chat: float = 1.0) -> None:
+    Times are read from `clock` (monotonic and sleep), so tests can check the schedule."""
+
+    def __init__(self, rate: float, clock: Clock, per_chat: float = 1.0) -> None:
+        self.clock = clock
         self.interval = 1.0 / rate
         self.per_chat = per_chat
         self.next = 0.0
@@ -47,21 +49,27 @@ class Pacer:
 
     def pause(self, seconds: float) -> None:
         """Stop every send for `seconds` (Telegram's retry_after)."""
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.paused_until = max(self.paused_until, self.clock.monotonic() + seconds)
 
     async def slot(self, chat_id: int) -> None:
         """Wait for the right to send one message to `chat_id`."""
         while True:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             ready = max(self.next, self.paused_until, self.last.get(chat_id, -1e9) + self.per_chat)
             if ready <= now:
                 break
-            await asyncio.sleep(ready - now)
+            await self.clock.sleep(ready - now)
         # A slot taken a little late does not lower the rate, and bursts stay within one.
         self.next = max(self.next, now - self.interval) + self.interval
         self.last[chat_id] = now
         if len(self.last) > 4096:
             self.last = {c: t for c, t in self.last.items() if now - t < self.per_chat}
+
+    async def wait_out(self, chat_id: int, seconds: float) -> None:
+        """A 429: pause every send for `seconds`, then wait for a slot for `chat_id` again."""
+        log.warning("429 from Telegram: every send paused for %.0f s", seconds)
+        self.pause(seconds)
+        await self.slot(chat_id)
 
 
 class Broadcaster:
@@ -75,7 +83,7 @@ class Broadcaster:
         bot: Any,
         variables: Variables,
         renderer: Renderer,
-        clock: Callable[[], datetime],
+        clock: Clock,
         rate: float = 25.0,
         poll: float = 1.0,
         progress_every: float = 3.0,
@@ -89,7 +97,7 @@ class Broadcaster:
         self.renderer = renderer
         self.clock = clock
         self.rate = rate
-        self.pacer = Pacer(rate)
+        self.pacer = Pacer(rate, clock)
         self.poll = poll
         # Never more often than Telegram allows in one chat, or the edits would slow sending.
         self.progress_every = max(progress_every, self.pacer.per_chat)
@@ -153,7 +161,7 @@ class Broadcaster:
                 continue
             if await self.store.active_broadcast() is None:
                 return
-            await asyncio.sleep(min(self.poll, 0.05))
+            await self.clock.sleep(min(self.poll, 0.05))
 
     # -- one round -------------------------------------------------------------------------
 
@@ -177,8 +185,8 @@ class Broadcaster:
             return False
         self._current = b.id
         if b.report_chat is not None and b.report_message is None:
-            await self._progress(b, force=True)
-        rows = await self.store.next_recipients(b.id, self.batch, time.time())
+            await self._progress(b)
+        rows = await self.store.next_recipients(b.id, self.batch, self.clock.real().timestamp())
         if not rows:
             counts = await self.store.broadcast_counts(b.id)
             if counts.open:
@@ -189,13 +197,13 @@ class Broadcaster:
             await self._report(b)
             return True
         tasks: set[asyncio.Task[None]] = set()
-        checked = time.monotonic()
+        checked = self.clock.monotonic()
         for row in rows:
             if self._stopping:
                 break
             await self.pacer.slot(row.user_id)
-            if time.monotonic() - checked >= CANCEL_CHECK:
-                checked = time.monotonic()
+            if self.clock.monotonic() - checked >= CANCEL_CHECK:
+                checked = self.clock.monotonic()
                 current = await self.store.get_broadcast(b.id)
                 if current is None or current.state != "sending":
                     break  # stopped meanwhile (the ⏹ button, /diffusions or the CLI)
@@ -224,17 +232,21 @@ class Broadcaster:
         attempts = row.attempts + 1
         await store.mark_recipient(b.id, row.user_id, "sending", attempts=attempts)
         text = self.variables.fill(b.text, row.first_name, self.clock())
+        send = partial(
+            self.bot.send_message,
+            row.user_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
         try:
-            await self.bot.send_message(
-                row.user_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            # A 429 pauses every send and this one is tried again after the pause; network
+            # errors are retried later, from the queue (`backoff`, `max_attempts`).
+            await with_retry(
+                send, network_tries=1, wait_out=partial(self.pacer.wait_out, row.user_id)
             )
-        except RetryAfter as exc:
-            seconds = retry_seconds(exc)
-            log.warning("429 from Telegram: every send paused for %.0f s", seconds)
-            self.pacer.pause(seconds)
+        except RetryAfter as exc:  # too long a wait, or too many: every send paused, retried later
+            self.pacer.pause(retry_seconds(exc))
             await store.mark_recipient(b.id, row.user_id, "pending", attempts=row.attempts)
         except Forbidden:
             await store.mark_recipient(b.id, row.user_id, "blocked", error="forbidden")
@@ -249,7 +261,7 @@ class Broadcaster:
             else:
                 wait = self.backoff * 2 ** (attempts - 1)
                 await store.mark_recipient(
-                    b.id, row.user_id, "pending", not_before=time.time() + wait
+                    b.id, row.user_id, "pending", not_before=self.clock.real().timestamp() + wait
                 )
         except TelegramError as exc:
             await store.mark_recipient(b.id, row.user_id, "failed", error=str(exc)[:200])
@@ -258,7 +270,11 @@ class Broadcaster:
             state = "failed" if attempts >= self.max_attempts else "pending"
             wait = self.backoff * 2 ** (attempts - 1)
             await store.mark_recipient(
-                b.id, row.user_id, state, not_before=time.time() + wait, error=type(exc).__name__
+                b.id,
+                row.user_id,
+                state,
+                not_before=self.clock.real().timestamp() + wait,
+                error=type(exc).__name__,
             )
         else:
             await store.mark_recipient(b.id, row.user_id, "sent")
@@ -283,8 +299,8 @@ class Broadcaster:
             [[InlineKeyboardButton(html.unescape(label), callback_data=f"{STOP_PREFIX}{b.id}")]]
         )
 
-    async def _progress(self, b: Broadcast, force: bool = False) -> None:
-        self._last_progress = time.monotonic()
+    async def _progress(self, b: Broadcast) -> None:
+        self._last_progress = self.clock.monotonic()
         if b.report_chat is None:
             return
         counts = await self.store.broadcast_counts(b.id)
@@ -301,15 +317,23 @@ class Broadcaster:
 
     async def _show(self, b: Broadcast, text: str, markup: InlineKeyboardMarkup | None) -> None:
         assert b.report_chat is not None
-        await self.pacer.slot(b.report_chat)
+        chat = b.report_chat
+        await self.pacer.slot(chat)
+        wait_out = partial(self.pacer.wait_out, chat)
         try:
             if b.report_message is None:
-                message = await self.bot.send_message(b.report_chat, text, reply_markup=markup)
+                call = partial(self.bot.send_message, chat, text, reply_markup=markup)
+                message = await with_retry(call, network_tries=1, wait_out=wait_out)
                 await self.store.set_report_message(b.id, message.message_id)
             else:
-                await self.bot.edit_message_text(
-                    text, chat_id=b.report_chat, message_id=b.report_message, reply_markup=markup
+                edit = partial(
+                    self.bot.edit_message_text,
+                    text,
+                    chat_id=chat,
+                    message_id=b.report_message,
+                    reply_markup=markup,
                 )
+                await with_retry(edit, network_tries=1, wait_out=wait_out)
         except RetryAfter as exc:
             self.pacer.pause(retry_seconds(exc))
         except TelegramError as exc:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.auth import ADMIN, has_role
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.broadcast import BROADCASTER, Rows, say
+from bot.telegram.context import Context
 from bot.telegram.guards import requires
 from store import Broadcast
 
@@ -21,7 +21,7 @@ PATTERN = r"^bc:(show|page|cancel):"
 
 
 @requires(BROADCASTER)
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: Context) -> None:
     """A list, figures or progress button: bc:show:ID, bc:page:N, bc:cancel:ID."""
     query = update.callback_query
     assert query is not None
@@ -38,12 +38,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @requires(BROADCASTER)
-async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_list(update: Update, context: Context) -> None:
     """Lists the latest broadcasts (author, state) with a button to inspect each."""
     await _list_page(update, context, 0)
 
 
-async def _list_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
+async def _list_page(update: Update, context: Context, page: int) -> None:
     services = h.services_of(context)
     store = services.store
     total = await store.count_broadcasts()
@@ -78,15 +78,15 @@ async def _may_cancel(services: Services, user_id: int, b: Broadcast) -> bool:
     return b.plan_key is None and b.created_by == user_id
 
 
-async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_id: int) -> None:
+async def _cancel(update: Update, context: Context, broadcast_id: int) -> None:
     services = h.services_of(context)
     assert update.effective_user is not None
     b = await services.store.get_broadcast(broadcast_id)
     if b is None or not await _may_cancel(services, update.effective_user.id, b):
         await say(update, context, "broadcast/not_yours.html")
         return
-    cancelled = await services.store.cancel_broadcast(b.id, services.engine.clock())
-    worker = context.application.bot_data.get("broadcaster")
+    cancelled = await services.store.cancel_broadcast(b.id, services.clock())
+    worker = context.bot_data.broadcaster
     if worker is not None:
         worker.wake()
     query = update.callback_query
@@ -96,7 +96,7 @@ async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_
         await _show(update, context, b.id)
 
 
-async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_id: int) -> None:
+async def _show(update: Update, context: Context, broadcast_id: int) -> None:
     services = h.services_of(context)
     assert update.effective_user is not None
     b = await services.store.get_broadcast(broadcast_id)

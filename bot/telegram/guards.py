@@ -1,10 +1,12 @@
-"""Guards: which chats the bot listens to, and role checks for staff commands and buttons.
+"""Guards: which chats the bot listens to, the staff group, and role checks for staff commands
+and buttons.
 
 `guard_chats` runs first for every update kind (messages, edits, button presses, chat member
 changes…): private chats go on; in the staff group only support members are heard; anything
 else stops here. A refused button press is answered with `answerCallbackQuery` only, so the
 bot never writes into a group because of it, and nobody gets a user row without having
-written to the bot in private.
+written to the bot in private. In the staff group, `guard_staff` hears support members only
+and `ignore_staff_chat` stops whatever no staff handler took.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from typing import Any
 
 from telegram import Bot, Chat, Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.auth import has_role
 from bot.telegram import handlers as h
+from bot.telegram.context import Context
 
 log = logging.getLogger(__name__)
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 SUPPORT = "support"
 # The only buttons pressed in the staff group: /bloques (open a chat), the card (claim it).
 STAFF_BUTTONS = ("sup:open:", "hd:claim:")
@@ -37,7 +40,7 @@ async def refuse(update: Update) -> None:
     raise ApplicationHandlerStop
 
 
-async def guard_chats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard_chats(update: Update, context: Context) -> None:
     """Private chats go on; the staff group only for support members; the rest stops here.
 
     The bot's own membership changes (`my_chat_member`: blocked, unblocked, added to a group)
@@ -67,6 +70,39 @@ async def guard_chats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await refuse(update)
 
 
+async def guard_staff(update: Update, context: Context) -> None:
+    """In the staff group, only support members are heard; everyone else is ignored."""
+    staff_chat = context.bot_data.staff_chat
+    staff_chat.chat_id = support_chat(context)
+    if not staff_chat.check_update(update) or update.my_chat_member is not None:
+        return
+    user = update.effective_user
+    if user is None or user.is_bot or not await has_role(h.services_of(context), user.id, SUPPORT):
+        raise ApplicationHandlerStop
+
+
+async def ignore_staff_chat(update: Update, context: Context) -> None:
+    """Anything else said in the staff group is not for the bot."""
+    if context.bot_data.staff_chat.check_update(update):
+        raise ApplicationHandlerStop
+
+
+def stops(callback: Callback) -> Callback:
+    """Run the callback, then stop: no later handler group sees the update."""
+
+    @wraps(callback)
+    async def stopping(update: Update, context: Context) -> None:
+        await callback(update, context)
+        raise ApplicationHandlerStop
+
+    return stopping
+
+
+def support_chat(context: Context) -> int | None:
+    """The staff group's chat id (VOTEBOT_SUPPORT_CHAT), None without support."""
+    return h.services_of(context).settings.support_chat
+
+
 def requires(*roles: str) -> Callable[[Callback], Callback]:
     """Run the callback only for holders of one of `roles` (admins always pass).
 
@@ -76,7 +112,7 @@ def requires(*roles: str) -> Callable[[Callback], Callback]:
 
     def decorate(callback: Callback) -> Callback:
         @wraps(callback)
-        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def guarded(update: Update, context: Context) -> None:
             user = update.effective_user
             services = h.services_of(context)
             if user is not None:

@@ -9,12 +9,13 @@ from functools import partial
 
 from telegram import Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot import inbox
 from bot.engine import Incoming, Kind
 from bot.redact import has_secret, plain_name
 from bot.services import Services
+from bot.telegram.context import Context
 from bot.telegram.send import TelegramPort
 from bot.turn import run_turn
 
@@ -24,12 +25,12 @@ SECRET_MARK = "votebot_secret"  # set by bot/telegram/intake.py on an update it 
 _background: set[asyncio.Task[None]] = set()  # fire-and-forget calls, kept alive until done
 
 
-def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+def services_of(context: Context) -> Services:
     """The shared services stored on the application."""
-    return context.application.bot_data["services"]
+    return context.bot_data.services
 
 
-async def guard_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard_private(update: Update, context: Context) -> None:
     """Serve private chats only; answer commands in groups once, ignore everything else."""
     chat = update.effective_chat
     if update.my_chat_member is not None:
@@ -45,15 +46,13 @@ async def guard_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     raise ApplicationHandlerStop
 
 
-async def _process(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: Kind, value: str
-) -> None:
+async def _process(update: Update, context: Context, kind: Kind, value: str) -> None:
     """Run the voter's turn with this chat as its port."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     msg = Incoming(user.id, kind, value, plain_name(user.first_name or ""), update.update_id)
     pressed = update.callback_query.message if update.callback_query else None
-    effects = context.application.bot_data.get("effects", {})
+    effects = context.bot_data.effects
     port = TelegramPort(
         context.bot,
         chat.id,
@@ -63,7 +62,7 @@ async def _process(
     await run_turn(services_of(context), msg, port, edit=pressed is not None)
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_command(update: Update, context: Context) -> None:
     """Hands a /command (known or not) to the engine; one with a secret argument is deleted."""
     if await delete_secret(update):  # /start 24E1700016XYZ
         await _process(update, context, "secret", "deleted")
@@ -73,7 +72,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _process(update, context, "command", name)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: Context) -> None:
     """Acknowledges a button press and hands it to the engine."""
     query = update.callback_query
     assert query is not None
@@ -114,7 +113,7 @@ async def _stop_spinner(query) -> None:
         await query.answer()
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: Context) -> None:
     """Hands free text to the engine; secrets are deleted first, never passed on."""
     text = update.message.text if update.message else ""
     if await delete_secret(update):
@@ -126,7 +125,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _process(update, context, "text", text or "")
 
 
-async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edited(update: Update, context: Context) -> None:
     """Explains that edited messages are not re-read (and deletes one holding a secret)."""
     if await delete_secret(update):
         await _process(update, context, "secret", "deleted")
@@ -134,7 +133,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _process(update, context, "unsupported", "edited")
 
 
-async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_other(update: Update, context: Context) -> None:
     """Answers photos, stickers, voice and the like with a short explanation."""
     if await delete_secret(update):  # a caption can hold a secret too
         await _process(update, context, "secret", "deleted")
@@ -142,7 +141,7 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _process(update, context, "unsupported", "media")
 
 
-async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_chat_member(update: Update, context: Context) -> None:
     """Marks a voter inactive when they block the bot, active again when they come back."""
     change = update.my_chat_member
     if change is None or change.chat.type != Chat.PRIVATE:
@@ -152,7 +151,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await services_of(context).store.set_active(change.from_user.id, active)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Logs the failure with its traceback and tells the voter politely (from the inbox: the
     update is tried again, and the voter told only if it is finally set aside)."""
     job = inbox.current.get()

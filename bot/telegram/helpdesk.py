@@ -9,13 +9,13 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ContextTypes
 
 from bot import support
 from bot.flows import Reply
 from bot.leases import Lease, hold
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram.context import Context
 from bot.telegram.guards import requires
 from store.support import Handoff, TranscriptLine
 
@@ -45,7 +45,7 @@ STAFF_COMMANDS = ("file", "voir", "note", "reponse", "liberer", "fermer", "banni
                   "bloques", "aide")  # fmt: skip
 
 
-def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+def _services(context: Context) -> Services:
     return h.services_of(context)
 
 
@@ -86,7 +86,7 @@ def claim_button(services: Services, handoff: Handoff) -> InlineKeyboardMarkup |
     )
 
 
-async def _post(context: ContextTypes.DEFAULT_TYPE, thread: int | None, text: str) -> None:
+async def _post(context: Context, thread: int | None, text: str) -> None:
     chat_id = _services(context).settings.support_chat
     if chat_id is None:
         return
@@ -96,15 +96,13 @@ async def _post(context: ContextTypes.DEFAULT_TYPE, thread: int | None, text: st
         log.info("could not post in topic %s: %s", thread, exc)
 
 
-async def claim(
-    context: ContextTypes.DEFAULT_TYPE, handoff: Handoff, agent: User
-) -> tuple[Handoff, bool]:
+async def claim(context: Context, handoff: Handoff, agent: User) -> tuple[Handoff, bool]:
     """Give the chat to `agent` unless someone has it; (handoff, whether `agent` has it)."""
     services = _services(context)
     if handoff.agent_id is not None:
         return handoff, handoff.agent_id == agent.id
     name = agent.first_name or str(agent.id)
-    after = await services.store.claim_handoff(handoff.id, agent.id, name, services.engine.clock())
+    after = await services.store.claim_handoff(handoff.id, agent.id, name, services.clock())
     if after is None or after.agent_id != agent.id:
         return after or handoff, False
     # This agent won the claim: said once to the topic, the voter, and in the topic's name.
@@ -119,7 +117,7 @@ async def claim(
     return after, True
 
 
-async def _rename(context: ContextTypes.DEFAULT_TYPE, handoff: Handoff) -> None:
+async def _rename(context: Context, handoff: Handoff) -> None:
     services = _services(context)
     chat_id = services.settings.support_chat
     if chat_id is None or handoff.thread_id is None:
@@ -137,9 +135,7 @@ async def _rename(context: ContextTypes.DEFAULT_TYPE, handoff: Handoff) -> None:
         log.info("could not rename topic %s: %s", handoff.thread_id, exc)
 
 
-async def held_back(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, handoff: Handoff, staff: User
-) -> bool:
+async def held_back(context: Context, message: Message, handoff: Handoff, staff: User) -> bool:
     """Whether a staff message in a topic stays there: a note, or another agent's chat.
 
     The first agent to answer an unclaimed chat claims it.
@@ -157,26 +153,24 @@ async def held_back(
     return False
 
 
-async def _note(
-    context: ContextTypes.DEFAULT_TYPE, handoff: Handoff, staff: User, text: str
-) -> None:
+async def _note(context: Context, handoff: Handoff, staff: User, text: str) -> None:
     services = _services(context)
     line = f"{staff.first_name or staff.id} : {support.scrub(text)}"
-    now = services.engine.clock()
+    now = services.clock()
     await services.store.record_messages([TranscriptLine(handoff.user_id, now, "note", line)])
 
 
-async def unreachable(context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+async def unreachable(context: Context, message: Message) -> None:
     """Tell the topic that the voter blocked the bot: nothing reaches them."""
     await unreachable_thread(context, message.message_thread_id)
 
 
-async def unreachable_thread(context: ContextTypes.DEFAULT_TYPE, thread: int | None) -> None:
+async def unreachable_thread(context: Context, thread: int | None) -> None:
     """Tell a topic that its voter cannot be reached."""
     await _post(context, thread, _services(context).renderer.text("support/unreachable.html"))
 
 
-async def _topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Handoff | None:
+async def _topic(update: Update, context: Context) -> Handoff | None:
     services = _services(context)
     message = update.effective_message
     thread = message.message_thread_id if message and message.is_topic_message else None
@@ -189,7 +183,7 @@ async def _topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Handoff 
 # -- staff commands in a topic -------------------------------------------------------------
 
 
-async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_note(update: Update, context: Context) -> None:
     """/note TEXT in a topic: an internal note, kept with the transcript, never relayed."""
     handoff = await _topic(update, context)
     if handoff is None or update.effective_user is None or update.effective_message is None:
@@ -201,7 +195,7 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(usage)
 
 
-async def on_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_release(update: Update, context: Context) -> None:
     """/liberer in a topic: the agent hands the chat over; anyone may claim it again."""
     services = _services(context)
     handoff = await _topic(update, context)
@@ -215,7 +209,7 @@ async def on_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _rename(context, after)
 
 
-async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_canned(update: Update, context: Context) -> None:
     """/reponse KEY in a topic: sends the voter the bot's own answer for that topic."""
     services = _services(context)
     handoff = await _topic(update, context)
@@ -249,7 +243,7 @@ async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await services.store.set_active(handoff.user_id, False)
         await unreachable(context, message)
         return
-    now = services.engine.clock()
+    now = services.clock()
     line = support.scrub(f"[{key}] " + answer)[:500]
     await services.store.record_messages([TranscriptLine(handoff.user_id, now, "staff", line)])
     await services.store.staff_answered(handoff.id, now)
@@ -257,7 +251,7 @@ async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @requires(SUPPORT)
-async def on_claim_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_claim_button(update: Update, context: Context) -> None:
     """The card's "Prendre en charge": one agent wins; the others are told who has it."""
     services = _services(context)
     query, agent = update.callback_query, update.effective_user
@@ -292,12 +286,12 @@ async def on_claim_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- the whole group -----------------------------------------------------------------------
 
 
-async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_queue(update: Update, context: Context) -> None:
     """/file: open chats, voters waiting for an answer first, with how long they wait."""
     services = _services(context)
     message = update.effective_message
     assert message is not None
-    now = services.engine.clock()
+    now = services.clock()
     rows = [
         {
             "entry": e,
@@ -309,7 +303,7 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(services.renderer.text("support/queue.html", {"rows": rows}))
 
 
-async def on_staff_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_staff_help(update: Update, context: Context) -> None:
     """/aide in the staff group: the staff commands."""
     services = _services(context)
     assert update.effective_message is not None
@@ -319,21 +313,21 @@ async def on_staff_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await update.effective_message.reply_text(text)
 
 
-async def alert_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def alert_job(context: Context) -> None:
     """Scheduled: tell the group about voters waiting longer than VOTEBOT_SUPPORT_ALERT_MINUTES."""
-    services: Services = context.application.bot_data["services"]
+    services = context.bot_data.services
     minutes = services.settings.support_alert_minutes
     if services.settings.support_chat is None or not minutes:
         return
-    async with hold(Lease(services.store, "support-alerts", ALERT_LEASE_SECONDS)) as mine:
+    async with hold(
+        Lease(services.store, "support-alerts", ALERT_LEASE_SECONDS, clock=services.clock.real)
+    ) as mine:
         if mine:  # one process alerts, when several share the database
             await _alert_overdue(context, services, minutes)
 
 
-async def _alert_overdue(
-    context: ContextTypes.DEFAULT_TYPE, services: Services, minutes: int
-) -> None:
-    now = services.engine.clock()
+async def _alert_overdue(context: Context, services: Services, minutes: int) -> None:
+    now = services.clock()
     for handoff in await services.store.overdue_handoffs(now - timedelta(minutes=minutes)):
         user = await services.store.get_user(handoff.user_id)
         assert handoff.waiting_since is not None

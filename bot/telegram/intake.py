@@ -11,11 +11,11 @@ from functools import partial
 from typing import Any
 
 from telegram.error import TelegramError
-from telegram.ext import Application
 
 from bot.inbox import FLOOD_CAP, Handle, InboxWorker, Poison
 from bot.redact import redact
 from bot.services import Services
+from bot.telegram.context import App
 from bot.telegram.guards import parse_update
 from bot.telegram.handlers import SECRET_MARK
 from bot.telegram.send import with_retry
@@ -76,7 +76,7 @@ def received(raw: object) -> Received | None:
 class Intake:
     """Stores what Telegram delivers, wakes the worker, tells a flooding voter to wait."""
 
-    def __init__(self, app: Application, worker: InboxWorker, cap: int = FLOOD_CAP) -> None:
+    def __init__(self, app: App, worker: InboxWorker, cap: int = FLOOD_CAP) -> None:
         self.app, self.worker, self.cap = app, worker, cap
         self._waiting: list[tuple[object, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -107,7 +107,7 @@ class Intake:
 
     @property
     def services(self) -> Services:
-        return self.app.bot_data["services"]  # type: ignore[no-any-return]
+        return self.app.bot_data.services
 
     async def take(self, raws: Iterable[object]) -> None:
         """Write a batch to the inbox in one transaction (raises if the store fails: then
@@ -133,7 +133,7 @@ class Intake:
         task.add_done_callback(_background.discard)
 
 
-def handler(app: Application) -> Handle:
+def handler(app: App) -> Handle:
     """Handle one stored update through the Application's handlers."""
 
     async def handle(item: Claimed) -> None:
@@ -149,22 +149,24 @@ def handler(app: Application) -> Handle:
     return handle
 
 
-def set_aside_notice(app: Application) -> Callable[[Claimed, str], Awaitable[None]]:
+def set_aside_notice(app: App) -> Callable[[Claimed, str], Awaitable[None]]:
     """Tell the voter, once, that their update could not be handled."""
 
     async def notice(item: Claimed, error: str) -> None:
         if item.voter > 0:  # a person (groups and channels have negative ids)
-            services: Services = app.bot_data["services"]
+            services = app.bot_data.services
             text = services.renderer.text("common/error.html")
             await _quietly(partial(app.bot.send_message, item.voter, text))
 
     return notice
 
 
-def worker_for(app: Application) -> tuple[InboxWorker, Intake]:
+def worker_for(app: App) -> tuple[InboxWorker, Intake]:
     """The inbox worker and intake of an Application whose services are open."""
-    services: Services = app.bot_data["services"]
-    worker = InboxWorker(services.store, handler(app), on_set_aside=set_aside_notice(app))
+    services = app.bot_data.services
+    worker = InboxWorker(
+        services.store, handler(app), on_set_aside=set_aside_notice(app), clock=services.clock
+    )
     return worker, Intake(app, worker)
 
 

@@ -7,20 +7,20 @@ import html
 from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot import support
 from bot.stats import GUIDE_FUNNEL
 from bot.telegram import handlers as h
-from bot.telegram.guards import requires
-from bot.telegram.support import OPEN_PREFIX, SUPPORT
+from bot.telegram.context import Context
+from bot.telegram.guards import SUPPORT, requires
+from bot.telegram.handoff import OPEN_PREFIX
 
 CHART = "support/chart.html"  # the chart's title and legend, as label blocks
 STUCK_COUNTED = 10_000  # /bloques counts up to this many stuck voters, shows the first few
 
 
 @requires(SUPPORT)
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stats(update: Update, context: Context) -> None:
     """/stats: where voters are, completion, drop-off, handoffs; then the funnel as a chart."""
     services = h.services_of(context)
     message = update.effective_message
@@ -41,7 +41,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @requires(SUPPORT)
-async def on_stuck(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stuck(update: Update, context: Context) -> None:
     """/bloques: voters without progress or often misunderstood, each with a take-over button."""
     services = h.services_of(context)
     message = update.effective_message
@@ -78,7 +78,7 @@ async def on_stuck(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @requires(SUPPORT)
-async def on_view(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_view(update: Update, context: Context) -> None:
     """/voir: in a voter's topic without an id, else /voir ID or /voir Prénom."""
     services = h.services_of(context)
     message = update.effective_message

@@ -6,13 +6,13 @@ import copy
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import ContextTypes
 
 from bot.auth import ADMIN
 from bot.broadcast import default_plan, ensure_plan
 from bot.election import Election
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram.context import Context
 from bot.telegram.guards import requires
 from store import Broadcast
 
@@ -21,7 +21,7 @@ TEMPLATE = "reminders/calendar.html"
 
 
 async def _screen(services: Services) -> tuple[str, InlineKeyboardMarkup | None]:
-    now = services.engine.clock()
+    now = services.clock()
     await ensure_plan(services.store, services.renderer, services.election, now)
     plan = await services.store.planned_reminders()
     text = services.renderer.text(TEMPLATE, {"plan": plan, "now": now})
@@ -48,7 +48,7 @@ def _switchable(b: Broadcast) -> bool:
 
 
 @requires(ADMIN)
-async def on_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_calendar(update: Update, context: Context) -> None:
     """Shows the calendar reminders with a button each to switch it on or off."""
     assert update.effective_message is not None
     text, markup = await _screen(h.services_of(context))
@@ -56,7 +56,7 @@ async def on_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 @requires(ADMIN)
-async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_toggle(update: Update, context: Context) -> None:
     """Switches one calendar reminder on or off, then shows the plan again."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -64,7 +64,7 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = query.data.removeprefix(PREFIX)
     plan = {b.plan_key: b for b in await services.store.planned_reminders()}
     reminder = plan.get(key)
-    now = services.engine.clock()
+    now = services.clock()
     if reminder is not None and _switchable(reminder) and reminder.send_at > now:
         await services.store.enable_reminder(key, reminder.state != "scheduled")
         await services.refresh_live()  # voters' screens promise only the reminders switched on
@@ -99,7 +99,5 @@ async def follow_facts(services: Services, old: Election) -> int:
             key, text=new_text, send_at=new_at
         ):
             changed += 1
-    await ensure_plan(
-        services.store, services.renderer, services.election, services.engine.clock()
-    )
+    await ensure_plan(services.store, services.renderer, services.election, services.clock())
     return changed

@@ -5,19 +5,18 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot import support
 from bot.leases import Lease, hold
-from bot.services import Services
 from bot.telegram import handlers as h
-from bot.telegram.support import hand_back
+from bot.telegram.context import Context
+from bot.telegram.handoff import hand_back
 
 log = logging.getLogger(__name__)
 FORGET_PREFIX = "sup:forget:"
 
 
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget(update: Update, context: Context) -> None:
     """/oubli: asks the voter to confirm erasing everything the bot holds about them."""
     services = h.services_of(context)
     message = update.effective_message
@@ -36,7 +35,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget_button(update: Update, context: Context) -> None:
     """Erases the voter (every table, any open handoff closed) or keeps everything."""
     services = h.services_of(context)
     query = update.callback_query
@@ -50,7 +49,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             if handoff is not None:
                 await hand_back(context, handoff, "forget", None)
             await services.store.erase_user(user.id)
-            context.bot_data["relay_limit"].warned.discard(user.id)
+            context.bot_data.relay_hold.warned.discard(user.id)
     text = services.renderer.text("support/forgotten.html", {"erased": erase})
     if query.message is not None:
         await context.bot.edit_message_text(text, user.id, query.message.message_id)
@@ -63,10 +62,12 @@ PURGE_INTERVAL_SECONDS = 3600
 PURGE_LEASE_SECONDS = PURGE_INTERVAL_SECONDS * 1.5
 
 
-async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def purge_job(context: Context) -> None:
     """Scheduled: delete transcripts, closed handoffs and processed updates past retention."""
-    services: Services = context.application.bot_data["services"]
-    async with hold(Lease(services.store, "purge", PURGE_LEASE_SECONDS)) as mine:
+    services = context.bot_data.services
+    async with hold(
+        Lease(services.store, "purge", PURGE_LEASE_SECONDS, clock=services.clock.real)
+    ) as mine:
         if mine:  # once per interval across processes sharing the database
             removed = await support.purge(services)
             log.info("retention purge removed %s rows", removed)

@@ -6,14 +6,15 @@ import contextlib
 
 from telegram import Chat, ChatMember, Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot.telegram import handlers as h
+from bot.telegram.context import Context
 from bot.telegram.guards import SUPPORT, requires
 
 
 @requires(SUPPORT)
-async def on_unban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unban(update: Update, context: Context) -> None:
     """/debannir ID: the voter's requests for a person are relayed to support again."""
     services = h.services_of(context)
     message = update.effective_message
@@ -25,7 +26,7 @@ async def on_unban(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(text)
 
 
-async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_membership(update: Update, context: Context) -> None:
     """A voter blocks or unblocks the bot: marked inactive or active again; if they block it
     during a handoff, their topic is told. Runs before the relay, which would swallow it."""
     change = update.my_chat_member

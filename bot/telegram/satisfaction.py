@@ -6,17 +6,18 @@ import html
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot import support
 from bot.telegram import handlers as h
+from bot.telegram.context import Context
 from store.support import Handoff
 
 RATE_PREFIX = "hd:rate:"  # hd:rate:<handoff id>:<1|0>
 COMMENT_WINDOW = timedelta(minutes=30)  # a comment after a rating is taken this long
 
 
-async def ask_satisfaction(context: ContextTypes.DEFAULT_TYPE, handoff: Handoff) -> None:
+async def ask_satisfaction(context: Context, handoff: Handoff) -> None:
     """After /fermer: one tap, 👍 or 👎, then an optional comment."""
     services = h.services_of(context)
     template = "support/satisfaction.html"
@@ -34,7 +35,7 @@ async def ask_satisfaction(context: ContextTypes.DEFAULT_TYPE, handoff: Handoff)
     )
 
 
-async def on_rate_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_rate_button(update: Update, context: Context) -> None:
     """The voter's 👍/👎: recorded once; then a comment is welcome (optional)."""
     services = h.services_of(context)
     query, user = update.callback_query, update.effective_user
@@ -42,24 +43,24 @@ async def on_rate_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await query.answer()
     handoff_id, _, up = (query.data or "").removeprefix(RATE_PREFIX).partition(":")
     rated = handoff_id.isdigit() and await services.store.rate_handoff(
-        int(handoff_id), user.id, up == "1", services.engine.clock()
+        int(handoff_id), user.id, up == "1", services.clock()
     )
     if rated:
-        context.bot_data.setdefault("awaiting_comment", set()).add(user.id)
+        context.bot_data.awaiting_comment.add(user.id)
     text = services.renderer.text("support/rated.html", {"rated": rated, "up": up == "1"})
     if query.message is not None:
         await context.bot.edit_message_text(text, user.id, query.message.message_id)
     raise ApplicationHandlerStop
 
 
-async def on_comment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_comment(update: Update, context: Context) -> None:
     """The voter's next message after a rating is its comment (secrets removed)."""
-    awaiting: set[int] = context.bot_data.get("awaiting_comment", set())
+    awaiting = context.bot_data.awaiting_comment
     user, message = update.effective_user, update.message
     if user is None or message is None or not message.text:
         return
     services = h.services_of(context)
-    since = services.engine.clock() - COMMENT_WINDOW
+    since = services.clock() - COMMENT_WINDOW
     # One process: it remembers who rated. Several (PostgreSQL): the rating may have been
     # pressed on another one, so the database says.
     if user.id not in awaiting and not (

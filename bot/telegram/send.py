@@ -35,9 +35,20 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
+async def with_retry(
+    call: Callable[[], Awaitable[T]],
+    network_tries: int = ATTEMPTS,
+    wait_out: Callable[[float], Awaitable[None]] | None = None,
+) -> T:
     """Run one Bot API call, retrying time-outs, network errors and 5xx with backoff and
-    honouring 429 retry_after; other errors (400, 403) are raised at once."""
+    honouring 429 retry_after; other errors (400, 403) are raised at once.
+
+    At most ATTEMPTS tries; `network_tries` bounds those that fail on the network (1: raised
+    at once, for a caller that retries later itself). `wait_out(seconds)` waits out a 429
+    instead of sleeping (the broadcast worker pauses every send); a longer 429 than
+    MAX_RETRY_AFTER is raised.
+    """
+    failures = 0
     for attempt in range(ATTEMPTS):
         try:
             return await call()
@@ -48,9 +59,10 @@ async def with_retry(call: Callable[[], Awaitable[T]]) -> T:
             if attempt == ATTEMPTS - 1 or seconds > MAX_RETRY_AFTER:
                 raise
             log.info("Telegram asks to wait %.0f s (429)", seconds)
-            await _sleep(seconds)
+            await (wait_out or _sleep)(seconds)
         except NetworkError as exc:  # includes TimedOut and 5xx answers
-            if attempt == ATTEMPTS - 1:
+            failures += 1
+            if attempt == ATTEMPTS - 1 or failures >= network_tries:
                 raise
             wait = BACKOFF * 2**attempt * random.uniform(0.8, 1.2)
             log.info("Bot API call failed (%s), retry in %.1f s", exc, wait)
