@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from store.db import BOOTSTRAP, Row, Rowcount, Work, ddl, migrations, run_work, statements
+from store.groupcommit import GroupCommit, Outcome, Unit
 
 T = TypeVar("T")
 
@@ -90,6 +91,7 @@ class PostgresDatabase(PostgresConnection):
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__(pool)
         self.pool = pool
+        self._group = GroupCommit(self._run_group)
 
     @classmethod
     async def open(cls, url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
@@ -143,9 +145,21 @@ class PostgresDatabase(PostgresConnection):
             yield PostgresConnection(conn)
 
     async def atomic(self, work: Callable[[], Work[T]]) -> T:
-        """Run a unit of statements inside one write transaction (the advisory lock held)."""
+        """Run a unit of statements inside one write transaction (the advisory lock held);
+        units arriving while a commit runs share the next one, each in its own savepoint
+        (store/groupcommit.py)."""
+        return await self._group.submit(work)  # type: ignore[no-any-return]
+
+    async def _run_group(self, works: list[Unit]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
         async with self.transaction() as conn:
-            return await run_work(conn, work())
+            for work in works:
+                try:
+                    async with conn.conn.transaction():  # nested: a savepoint
+                        outcomes.append((True, await run_work(conn, work())))
+                except Exception as exc:
+                    outcomes.append((False, exc))
+        return outcomes
 
     async def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one write statement with RETURNING, atomic on its own; returns its rows."""

@@ -13,10 +13,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from store.db import BOOTSTRAP, Row, Rowcount, Statement, Work, migrations, statements
+from store.groupcommit import GroupCommit, Outcome, Unit
 
 T = TypeVar("T")
-Outcome = tuple[bool, Any]  # a unit of a group commit: (committed, its result or its error)
-GROUP_MAX = 256  # units in one group commit at most
 
 
 class _StringAgg:
@@ -81,8 +80,7 @@ class SqliteDatabase(SqliteConnection):
         super().__init__(conn)
         self._write_lock = asyncio.Lock()
         self._in_transaction = SqliteConnection(conn)
-        self._units: list[tuple[Callable[[], Work[Any]], asyncio.Future[Any]]] = []
-        self._committer: asyncio.Task[None] | None = None
+        self._group = GroupCommit(self._run_group)
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
@@ -129,44 +127,15 @@ class SqliteDatabase(SqliteConnection):
             await self.conn.execute("COMMIT")
 
     async def atomic(self, work: Callable[[], Work[T]]) -> T:
-        """Run a unit of statements as one atomic write, in the database thread.
+        """Run a unit of statements as one atomic write, in the database thread (group
+        commit: units arriving while a commit runs share the next transaction and hop, each in
+        its own savepoint — store/groupcommit.py)."""
+        return await self._group.submit(work)  # type: ignore[no-any-return]
 
-        Group commit: units that arrive while a commit is under way wait and go together in
-        the next transaction, each inside its own savepoint (a unit that fails is rolled back
-        alone and raises to its caller; the others commit). One thread hop and one COMMIT then
-        serve every turn in flight, where a hop each queued them behind one another.
-        """
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._units.append((work, done))
-        if self._committer is None:
-            self._committer = asyncio.create_task(self._commit_units())
-        return await asyncio.shield(done)  # type: ignore[no-any-return]
-
-    async def _commit_units(self) -> None:
-        try:
-            while self._units:
-                units, self._units = self._units[:GROUP_MAX], self._units[GROUP_MAX:]
-                works = [work for work, _ in units]
-                try:
-                    async with self._write_lock:
-                        # aiosqlite's own way of running a call in its thread.
-                        results = await self.conn._execute(partial(_group, self.conn._conn, works))
-                except BaseException as exc:  # the transaction itself failed: all of it
-                    for _, done in units:
-                        if not done.done():
-                            done.set_exception(exc)
-                    if isinstance(exc, asyncio.CancelledError):
-                        raise
-                    continue
-                for (_, done), (ok, value) in zip(units, results, strict=True):
-                    if done.done():
-                        continue
-                    if ok:
-                        done.set_result(value)
-                    else:
-                        done.set_exception(value)
-        finally:
-            self._committer = None
+    async def _run_group(self, works: list[Unit]) -> list[Outcome]:
+        async with self._write_lock:
+            # aiosqlite's own way of running a call in its thread.
+            return await self.conn._execute(partial(_group, self.conn._conn, works))  # type: ignore[no-any-return]
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Rowcount:
         """Run one write statement, atomic on its own (autocommit: one hop, under the lock)."""
@@ -195,7 +164,7 @@ class SqliteDatabase(SqliteConnection):
             await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _group(raw: sqlite3.Connection, works: list[Callable[[], Work[Any]]]) -> list[Outcome]:
+def _group(raw: sqlite3.Connection, works: list[Unit]) -> list[Outcome]:
     """Units of statements in one write transaction, each in a savepoint: (ok, result or
     exception) per unit. Runs in the database thread."""
     raw.execute("BEGIN IMMEDIATE")

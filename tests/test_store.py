@@ -3,15 +3,12 @@ translation); backend-neutral ones are in test_store_contract.py."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from functools import partial
 from pathlib import Path
 
 from store import open_store
-from store.db import Work, ddl, migrations, write
+from store.db import ddl, migrations
 from store.postgres import numbered
-from store.sqlite import SqliteDatabase
 
 
 async def test_sqlite_file_uses_wal_foreign_keys_and_all_migrations(tmp_path: Path) -> None:
@@ -59,29 +56,3 @@ def test_placeholders_are_numbered_outside_quotes() -> None:
     assert numbered(sql) == (
         "SELECT $1 AS a, '?' AS \"b?\", 'it''s ?' FROM t WHERE x = $2 AND y IN ($3, $4)"
     )
-
-
-async def test_concurrent_units_commit_together_and_a_failing_one_fails_alone(
-    tmp_path: Path,
-) -> None:
-    db = await SqliteDatabase.open(tmp_path / "group.sqlite3")
-    try:
-        await db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-
-        def insert(k: int, v: str | None) -> Work[int]:
-            changed = yield write("INSERT INTO t (k, v) VALUES (?, ?)", (k, "first"))
-            yield write("UPDATE t SET v = ? WHERE k = ?", (v, k))  # NULL v: this unit fails
-            return int(changed)
-
-        results = await asyncio.gather(
-            *(db.atomic(partial(insert, k, None if k == 7 else f"v{k}")) for k in range(40)),
-            return_exceptions=True,
-        )
-        failed = [k for k, r in enumerate(results) if isinstance(r, BaseException)]
-        assert failed == [7]
-        assert isinstance(results[7], sqlite3.IntegrityError)
-        rows = await db.fetchall("SELECT k, v FROM t ORDER BY k")
-        assert [(r["k"], r["v"]) for r in rows] == [(k, f"v{k}") for k in range(40) if k != 7]
-        assert await db.atomic(partial(insert, 7, "again")) == 1  # the failed unit left nothing
-    finally:
-        await db.close()

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from store import (
     TransitionEvent,
     open_store,
 )
+from store.db import Work, write
 from store.roll import RollRow
 from store.support import TranscriptLine
 
@@ -512,3 +514,25 @@ async def test_intent_feedback_is_kept_in_order_for_export(store: SqlStore) -> N
         ("vote_dates", "ça ferme quand"),
     ]
     assert rows[0].created_at == NOW
+
+
+async def test_concurrent_units_commit_together_and_a_failing_one_fails_alone(
+    store: SqlStore,
+) -> None:
+    db = store.db
+    await db.execute("CREATE TABLE group_probe (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+
+    def insert(k: int, v: str | None) -> Work[int]:
+        changed = yield write("INSERT INTO group_probe (k, v) VALUES (?, ?)", (k, "first"))
+        yield write("UPDATE group_probe SET v = ? WHERE k = ?", (v, k))  # NULL: this unit fails
+        return int(changed)
+
+    results = await asyncio.gather(
+        *(db.atomic(partial(insert, k, None if k == 7 else f"v{k}")) for k in range(40)),
+        return_exceptions=True,
+    )
+    assert [k for k, r in enumerate(results) if isinstance(r, BaseException)] == [7]
+    assert "null" in str(results[7]).lower()  # the unit's own error, raised to its caller
+    rows = await db.fetchall("SELECT k, v FROM group_probe ORDER BY k")
+    assert [(r["k"], r["v"]) for r in rows] == [(k, f"v{k}") for k in range(40) if k != 7]
+    assert await db.atomic(partial(insert, 7, "again")) == 1  # the failed unit left nothing
