@@ -3,8 +3,9 @@
 The store's portable SQL runs as written, with its `?` placeholders numbered `$1, $2…`.
 Write transactions take one transaction-scoped advisory lock, so that they run one at a time
 across every process sharing the database, as they do on SQLite: the queries' read-then-write
-transactions stay correct without retries. Single statements outside a transaction do not
-take it (each is atomic on its own).
+transactions stay correct without retries. Single write statements take it too (grouped with
+the units in flight): a statement changing several rows outside it could lock them in another
+order than a group transaction and deadlock with it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from store.db import BOOTSTRAP, Row, Rowcount, Work, ddl, migrations, run_work, statements
+from store.db import (
+    BOOTSTRAP,
+    Row,
+    Rowcount,
+    Work,
+    ddl,
+    migrations,
+    read,
+    run_work,
+    statements,
+    write,
+    write_many,
+)
 from store.groupcommit import GroupCommit, Outcome, Unit
 
 T = TypeVar("T")
@@ -161,9 +174,33 @@ class PostgresDatabase(PostgresConnection):
                     outcomes.append((False, exc))
         return outcomes
 
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Rowcount:
+        """Run one write statement under the write lock, grouped with the units in flight: a
+        statement changing several rows outside the lock could take their row locks in
+        another order than a group and deadlock with it."""
+
+        def work() -> Work[Rowcount]:
+            return (yield write(sql, params))  # type: ignore[no-any-return]
+
+        return await self.atomic(work)  # type: ignore[no-any-return]
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row, atomic, under the write lock."""
+        batch = [tuple(row) for row in rows]
+
+        def work() -> Work[None]:
+            yield write_many(sql, batch)
+
+        if batch:
+            await self.atomic(work)
+
     async def execute_returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Run one write statement with RETURNING, atomic on its own; returns its rows."""
-        return await self.fetchall(sql, params)
+        """Run one write statement with RETURNING under the write lock; returns its rows."""
+
+        def work() -> Work[list[Row]]:
+            return (yield read(sql, params))  # type: ignore[no-any-return]
+
+        return await self.atomic(work)  # type: ignore[no-any-return]
 
     async def bulk_load(self, on: bool) -> None:
         """Nothing to tune: the server manages its own cache and checkpoints."""
