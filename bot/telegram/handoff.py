@@ -83,7 +83,7 @@ async def staff_open(context: Context, user_id: int, by: int) -> str | None:
 
 async def on_close(update: Update, context: Context) -> None:
     """/fermer in a topic: hands the voter back to the bot and tells both sides."""
-    handoff = await _topic_handoff(update, context)
+    handoff = await helpdesk.topic_handoff(update, context)
     if handoff is not None:
         user = update.effective_user
         await hand_back(context, handoff, "staff", user.id if user else None)
@@ -91,23 +91,13 @@ async def on_close(update: Update, context: Context) -> None:
 
 async def on_ban(update: Update, context: Context) -> None:
     """/bannir in a topic: the voter is no longer relayed to support."""
-    handoff = await _topic_handoff(update, context)
+    handoff = await helpdesk.topic_handoff(update, context)
     if handoff is None:
         return
     services = h.services_of(context)
     user = update.effective_user
     await services.store.ban_voter(handoff.user_id, user.id if user else None, services.clock())
     await hand_back(context, handoff, "ban", user.id if user else None)
-
-
-async def _topic_handoff(update: Update, context: Context) -> Handoff | None:
-    services = h.services_of(context)
-    message = update.effective_message
-    thread = message.message_thread_id if message and message.is_topic_message else None
-    handoff = await services.store.handoff_by_thread(thread) if thread else None
-    if handoff is None and message is not None:
-        await message.reply_text(services.renderer.text("support/no_handoff.html"))
-    return handoff
 
 
 async def hand_back(context: Context, handoff: Handoff, by: str, staff_id: int | None) -> None:

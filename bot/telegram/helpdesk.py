@@ -170,7 +170,8 @@ async def unreachable_thread(context: Context, thread: int | None) -> None:
     await _post(context, thread, _services(context).renderer.text("support/unreachable.html"))
 
 
-async def _topic(update: Update, context: Context) -> Handoff | None:
+async def topic_handoff(update: Update, context: Context) -> Handoff | None:
+    """The handoff of the staff topic a command was typed in (else says there is none)."""
     services = _services(context)
     message = update.effective_message
     thread = message.message_thread_id if message and message.is_topic_message else None
@@ -185,7 +186,7 @@ async def _topic(update: Update, context: Context) -> Handoff | None:
 
 async def on_note(update: Update, context: Context) -> None:
     """/note TEXT in a topic: an internal note, kept with the transcript, never relayed."""
-    handoff = await _topic(update, context)
+    handoff = await topic_handoff(update, context)
     if handoff is None or update.effective_user is None or update.effective_message is None:
         return
     text = " ".join(context.args or [])
@@ -198,7 +199,7 @@ async def on_note(update: Update, context: Context) -> None:
 async def on_release(update: Update, context: Context) -> None:
     """/liberer in a topic: the agent hands the chat over; anyone may claim it again."""
     services = _services(context)
-    handoff = await _topic(update, context)
+    handoff = await topic_handoff(update, context)
     if handoff is None or update.effective_message is None:
         return
     released = await services.store.release_handoff(handoff.id)
@@ -212,7 +213,7 @@ async def on_release(update: Update, context: Context) -> None:
 async def on_canned(update: Update, context: Context) -> None:
     """/reponse KEY in a topic: sends the voter the bot's own answer for that topic."""
     services = _services(context)
-    handoff = await _topic(update, context)
+    handoff = await topic_handoff(update, context)
     message, staff = update.effective_message, update.effective_user
     if handoff is None or message is None or staff is None:
         return
