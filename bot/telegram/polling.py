@@ -63,7 +63,7 @@ class Poller:
         self.highest = max(self.highest, last if last is not None else -1)
         delay = FIRST_RETRY
         while not stop.is_set():
-            fetch = asyncio.ensure_future(self._fetch())
+            fetch = asyncio.ensure_future(with_retry(self._fetch))  # the one retry/429 helper
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait([fetch, stopping], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
