@@ -1,4 +1,4 @@
-"""Pure tests of the broadcast composer flow (/diffusion): its steps, transitions and conditions."""
+"""Pure tests of the broadcast composer flow (/diffusion): steps, transitions, conditions."""
 
 from datetime import datetime
 from pathlib import Path
