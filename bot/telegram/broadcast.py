@@ -234,6 +234,7 @@ class _Press:
 
 
 async def _press(update: Update, context: Context, data_: str) -> None:
+    """Fires the composer flow for a pressed button, then shows where it led (or "expired")."""
     services = h.services_of(context)
     user = update.effective_user
     assert user is not None
