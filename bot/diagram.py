@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from transitions.extensions import GraphMachine
 
 from bot.flows import Flow
@@ -11,12 +13,21 @@ class _Model:
     """A throw-away model so the graph machine can draw."""
 
 
-def mermaid(flow: Flow) -> str:
-    """The flow as a Mermaid state diagram; jumps to other flows appear as `→ flow` states."""
+def mermaid(flow: Flow, conditions: bool = False) -> str:
+    """The flow as a Mermaid state diagram; jumps to other flows appear as `→ flow` states.
+
+    With `conditions`, each arrow also names the conditions it needs (`ok [token_matches]`).
+    """
     exits = sorted({dest for step in flow.steps for dest in step.goto.values()})
     states = [s.name for s in flow.steps] + [f"to_{d.replace('.', '_')}" for d in exits]
-    transitions = [
-        {"trigger": t.trigger, "source": t.source, "dest": t.dest} for t in flow.transitions
+    transitions: list[dict[str, Any]] = [
+        {
+            "trigger": t.trigger,
+            "source": t.source,
+            "dest": t.dest,
+            "conditions": list(t.conditions) if conditions else [],
+        }
+        for t in flow.transitions
     ]
     for step in flow.steps:
         for trigger, dest in step.goto.items():
@@ -31,6 +42,7 @@ def mermaid(flow: Flow) -> str:
         auto_transitions=False,
         graph_engine="mermaid",
         title=flow.name,
+        show_conditions=conditions,
     )
     text = machine.models[0].get_graph().draw(None)
     assert isinstance(text, str)  # drawn to a string when no file is given

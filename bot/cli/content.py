@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Declare `diagram` and `intent`."""
     diagram = sub.add_parser("diagram", help="print a flow as a Mermaid diagram")
-    diagram.add_argument("flow", help="flow name, e.g. webmel")
+    diagram.add_argument("flow", help="flow name, e.g. webmel, or composer (/diffusion)")
+    diagram.add_argument(
+        "--conditions", action="store_true", help="name each arrow's conditions too"
+    )
     intent = sub.add_parser(
         "intent",
         help="print the intent, confidence and decision of a text (or of each stdin line)",
@@ -67,14 +70,14 @@ async def export_feedback(services: Services, args: argparse.Namespace) -> int:
 
 
 def diagram(args: argparse.Namespace) -> int:
-    """Print a flow as a Mermaid diagram."""
+    """Print a flow as a Mermaid diagram (the voter flows and the broadcast composer)."""
     from bot.diagram import mermaid
-    from bot.flows import default_flows
+    from bot.flows import composer, default_flows
 
-    flows = default_flows()
+    flows = {f.name: f for f in (*default_flows(), composer.FLOW)}
     if args.flow not in flows:
-        names = ", ".join(f.name for f in flows)
+        names = ", ".join(flows)
         print(f"votebot: unknown flow {args.flow!r} (flows: {names})", file=sys.stderr)
         return 2
-    print(mermaid(flows[args.flow]))
+    print(mermaid(flows[args.flow], conditions=args.conditions))
     return 0

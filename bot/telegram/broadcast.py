@@ -1,17 +1,18 @@
 """The broadcast composer for broadcasters and admins: /diffusion (the list: diffusions.py).
 
-The composer is a small state machine kept in the store (`broadcast_drafts`): text → audience
-(criteria combined, live count) → when → preview → confirm. Buttons carry
-`bc:<action>[:<value>]`; the preview's buttons carry a token of the exact draft they preview,
-so an older preview can never send a newer draft. Labels and sentences live in
+Which step comes next is decided by the composer flow (bot/flows/composer.py: text → audience
+(criteria combined, live count) → when → preview → sent); this module supplies the facts its
+conditions read, keeps the step in the store (`broadcast_drafts`) and shows each screen.
+Buttons carry `bc:<action>[:<value>]`; the preview's buttons carry a token of the exact draft
+they preview, so an older preview can never send a newer draft. Labels and sentences live in
 templates/broadcast/. Everyone else gets exactly the unknown-command answer (see guards.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ from bot.broadcast import (
     check_when,
     parse_when,
 )
+from bot.flows import composer
+from bot.flows.base import Context as FlowContext
 from bot.services import Services
 from bot.telegram import handlers as h
 from bot.telegram.context import Context
@@ -37,8 +40,6 @@ from store.broadcasts import AUDIENCE_KEYS
 BROADCASTER = "broadcaster"
 PREFIX = "bc"
 
-
-ANY = "*"  # button value: drop this criterion
 _FORMATTING = {
     "bold",
     "italic",
@@ -93,10 +94,12 @@ def _example(services: Services) -> str:
     return later.strftime("%d/%m/%Y 18:00")
 
 
-def _token(data: dict[str, Any]) -> str:
-    """A short fingerprint of the exact draft a preview shows (text, audience, time)."""
-    fields = {k: data.get(k) for k in ("text", "audience", "at")}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+def _fire(
+    services: Services, step: str, trigger: str, facts: dict[str, Any], now: datetime
+) -> str | None:
+    """The composer step `trigger` leads to from the stored `step`, or None if nothing fires."""
+    ctx = FlowContext(now=now, phase=services.election.phase(now), data=facts)
+    return composer.MACHINE.fire(composer.state_of(step), trigger, ctx)
 
 
 def _audience(data: dict[str, Any]) -> Audience:
@@ -106,7 +109,12 @@ def _audience(data: dict[str, Any]) -> Audience:
 @requires(BROADCASTER)
 async def on_compose(update: Update, context: Context) -> None:
     """Starts a new broadcast: asks for its text."""
-    await _save_step(update, context, "text", {})
+    services = h.services_of(context)
+    assert update.effective_user is not None
+    draft = await services.store.get_draft(update.effective_user.id)
+    step = _fire(services, draft[0] if draft else "", composer.COMPOSE, {}, services.clock())
+    assert step == "text"  # from any step (tests/test_composer.py)
+    await _save_step(update, context, step, {})
     await say(update, context, "broadcast/ask_text.html", {}, [[("stop", None)]])
 
 
@@ -124,22 +132,24 @@ async def on_draft_text(update: Update, context: Context) -> None:
         return
     step, data = draft
     now = services.clock()
-    if step == "text":
-        formatted = any(e.type in _FORMATTING for e in message.entities)
-        text = message.text_html if formatted else message.text
-        problem = check_text(text)
-        if problem is not None:
-            ctx = {"reason": problem.reason, "detail": problem.detail}
-            await say(update, context, "broadcast/invalid.html", ctx, [[("stop", None)]])
-        else:
-            await _ask_audience(update, context, {"text": text, "audience": "all"})
-    elif step == "when":
-        at = parse_when(message.text, services.election)
-        reason = "unreadable" if at is None else check_when(at, now, services.election)
-        if at is None or reason is not None:
-            await _bad_when(update, context, reason or "unreadable")
-        else:
-            await _preview(update, context, {**data, "at": at.isoformat()})
+    formatted = any(e.type in _FORMATTING for e in message.entities)
+    text = message.text_html if formatted else message.text
+    problem = check_text(text)  # read by the flow at the text step
+    at = parse_when(message.text, services.election)  # read by the flow at the when step
+    reason = "unreadable" if at is None else check_when(at, now, services.election)
+    facts = {"draft": data, "text_ok": problem is None, "when_ok": reason is None}
+    dest = _fire(services, step, composer.TYPED, facts, now)
+    if dest == "audience":
+        await _ask_audience(update, context, {"text": text, "audience": "all"})
+    elif dest == "text":
+        assert problem is not None  # the flow stays at "text" only when the text is refused
+        ctx = {"reason": problem.reason, "detail": problem.detail}
+        await say(update, context, "broadcast/invalid.html", ctx, [[("stop", None)]])
+    elif dest == "preview":
+        assert at is not None  # the flow moves on only when the time is accepted
+        await _preview(update, context, {**data, "at": at.isoformat()})
+    elif dest == "when":
+        await _bad_when(update, context, reason or "unreadable")
     else:
         await say(update, context, "broadcast/use_buttons.html", {}, [[("stop", None)]])
     raise ApplicationHandlerStop
@@ -195,7 +205,7 @@ async def _preview(update: Update, context: Context, data: dict[str, Any]) -> No
     )
     audience = _audience(data)
     ctx = {"count": await services.store.count_audience(audience), "audience": audience, "at": at}
-    token = _token(data)
+    token = composer.draft_token(data)
     rows: Rows = [[("ok", token)], [("test", token)], [("stop", None)]]
     await say(update, context, "broadcast/preview.html", ctx, rows)
 
@@ -211,44 +221,76 @@ async def on_button(update: Update, context: Context) -> None:
         await _press(update, context, query.data or "")
 
 
+@dataclass(frozen=True)
+class _Press:
+    """A composer button pressed, once the flow has said where it leads."""
+
+    action: str
+    value: str
+    data: dict[str, Any]
+    dest: str
+    now: datetime
+    why: str | None  # why the send time can no longer be used (on "ok")
+
+
 async def _press(update: Update, context: Context, data_: str) -> None:
+    """Fires the composer flow for a pressed button, then shows where it led (or "expired")."""
     services = h.services_of(context)
     user = update.effective_user
     assert user is not None
     _, _, rest = data_.partition(":")
     action, _, value = rest.partition(":")
-    store = services.store
-    draft = await store.get_draft(user.id)
+    draft = await services.store.get_draft(user.id)
     step, data = draft if draft is not None else ("", {})
-    if action == "stop":
-        await store.delete_draft(user.id)
-        await say(update, context, "broadcast/stopped.html")
-    elif action in ("ok", "test") and (step != "preview" or value != _token(data)):
-        await say(update, context, "broadcast/preview_expired.html", {"has_draft": bool(step)})
-    elif action == "ok":
-        await _confirm(update, context, data)
-    elif action == "test":
-        await _test_send(update, context, data)
-    elif step == "audience" and action == "aud" and audience_choices(services.election, value):
-        rows: Rows = [[(value, c)] for c in audience_choices(services.election, value)]
-        rows += [[(value, ANY)], [("stop", None)]]
-        await say(update, context, "broadcast/ask_choice.html", {"kind": value}, rows)
-    elif (
-        step == "audience"
-        and action in AUDIENCE_KEYS
-        and (value == ANY or value in audience_choices(services.election, action))
-    ):
-        criteria = dict(_audience(data).criteria)
-        criteria.pop(action, None)
-        if value != ANY:
-            criteria[action] = value
-        await _ask_audience(update, context, {**data, "audience": str(Audience(**criteria))})
-    elif step == "audience" and action == "aud_ok":
-        await _ask_when(update, context, data)
-    elif step == "when" and action == "now":
-        await _preview(update, context, {**data, "at": None})
-    else:
-        await say(update, context, "broadcast/button_expired.html", {"has_draft": bool(step)})
+    now = services.clock()
+    trigger = _trigger(action)
+    why = None
+    if action == "ok" and data.get("at"):
+        why = check_when(datetime.fromisoformat(data["at"]), now, services.election)
+    facts = {
+        "draft": data,
+        "pressed": value,
+        "choices": audience_choices(services.election, value if action == "aud" else action),
+        "when_ok": why is None,
+    }
+    dest = None if trigger is None else _fire(services, step, trigger, facts, now)
+    if trigger is None or dest is None:
+        expired = "preview_expired" if action in ("ok", "test") else "button_expired"
+        await say(update, context, f"broadcast/{expired}.html", {"has_draft": bool(step)})
+        return
+    await _ARRIVALS[trigger](update, context, _Press(action, value, data, dest, now, why))
+
+
+def _trigger(action: str) -> str | None:
+    """The composer trigger a button's action fires (None: not a composer button)."""
+    if action in AUDIENCE_KEYS:
+        return composer.CRITERION
+    return action if action in composer.BUTTONS else None
+
+
+async def _stop(update: Update, context: Context, press: _Press) -> None:
+    """Drops the draft."""
+    assert update.effective_user is not None
+    await h.services_of(context).store.delete_draft(update.effective_user.id)
+    await say(update, context, "broadcast/stopped.html")
+
+
+async def _ask_choice(update: Update, context: Context, press: _Press) -> None:
+    """The values of one audience criterion, and "any"."""
+    choices = audience_choices(h.services_of(context).election, press.value)
+    rows: Rows = [[(press.value, c)] for c in choices]
+    rows += [[(press.value, composer.ANY)], [("stop", None)]]
+    await say(update, context, "broadcast/ask_choice.html", {"kind": press.value}, rows)
+
+
+async def _set_criterion(update: Update, context: Context, press: _Press) -> None:
+    """Sets or drops one audience criterion, then shows the audience again."""
+    criteria = dict(_audience(press.data).criteria)
+    criteria.pop(press.action, None)
+    if press.value != composer.ANY:
+        criteria[press.action] = press.value
+    data = {**press.data, "audience": str(Audience(**criteria))}
+    await _ask_audience(update, context, data)
 
 
 async def _ask_when(update: Update, context: Context, data: dict[str, Any]) -> None:
@@ -257,13 +299,12 @@ async def _ask_when(update: Update, context: Context, data: dict[str, Any]) -> N
     await say(update, context, "broadcast/ask_when.html", ctx, [[("now", None)], [("stop", None)]])
 
 
-async def _test_send(update: Update, context: Context, data: dict[str, Any]) -> None:
+async def _test_send(update: Update, context: Context, press: _Press) -> None:
     """Sends the previewed message to the broadcaster alone, as a voter would get it."""
     services = h.services_of(context)
-    user = update.effective_user
+    user, data = update.effective_user, press.data
     assert user is not None
-    now = services.clock()
-    at = datetime.fromisoformat(data["at"]) if data.get("at") else now
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else press.now
     text = Variables(services.renderer, services.election).fill(
         data["text"], user.first_name or "", at
     )
@@ -276,16 +317,17 @@ async def _test_send(update: Update, context: Context, data: dict[str, Any]) -> 
     await say(update, context, "broadcast/test_sent.html")
 
 
-async def _confirm(update: Update, context: Context, data: dict[str, Any]) -> None:
+async def _confirm(update: Update, context: Context, press: _Press) -> None:
+    """Creates the broadcast, or asks for another time if the draft's one has passed."""
     services = h.services_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    now = services.clock()
-    at = datetime.fromisoformat(data["at"]) if data.get("at") else None
-    if at is not None and (reason := check_when(at, now, services.election)) is not None:
-        await services.store.save_draft(user.id, "when", data, now)
-        await _bad_when(update, context, reason)
+    data, now = press.data, press.now
+    if press.dest != composer.SENT:  # the flow went back to "when": the time has passed
+        await services.store.save_draft(user.id, press.dest, data, now)
+        await _bad_when(update, context, press.why or "past")
         return
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else None
     audience = _audience(data)
     broadcast_id = await services.store.create_broadcast(
         data["text"], audience, at or now, now, created_by=user.id, report_chat=chat.id
@@ -302,3 +344,15 @@ async def _confirm(update: Update, context: Context, data: dict[str, Any]) -> No
     worker = context.bot_data.broadcaster
     if worker is not None:
         worker.wake()
+
+
+# What each composer trigger shows once the flow has said where it leads.
+_ARRIVALS: dict[str, Callable[[Update, Context, _Press], Awaitable[None]]] = {
+    "stop": _stop,
+    "ok": _confirm,
+    "test": _test_send,
+    "aud": _ask_choice,
+    composer.CRITERION: _set_criterion,
+    "aud_ok": lambda update, context, press: _ask_when(update, context, press.data),
+    "now": lambda update, context, press: _preview(update, context, {**press.data, "at": None}),
+}
