@@ -10,13 +10,12 @@ templates/broadcast/. Everyone else gets exactly the unknown-command answer (see
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop
 
@@ -32,13 +31,11 @@ from bot.flows import composer
 from bot.flows.base import Context as FlowContext
 from bot.services import Services
 from bot.telegram import handlers as h
+from bot.telegram.broadcast_ui import BROADCASTER, Rows, say
 from bot.telegram.context import Context
 from bot.telegram.guards import requires
 from store import Audience
 from store.broadcasts import AUDIENCE_KEYS
-
-BROADCASTER = "broadcaster"
-PREFIX = "bc"
 
 _FORMATTING = {
     "bold",
@@ -52,41 +49,6 @@ _FORMATTING = {
     "blockquote",
     "expandable_blockquote",
 }
-Rows = list[list[tuple[str, str | None]]]
-
-
-def keyboard(services: Services, rows: Rows, ctx: dict[str, Any]) -> InlineKeyboardMarkup:
-    """Rows of (trigger, value) as buttons labelled from broadcast/_buttons.html."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    html.unescape(  # labels are plain text, not HTML
-                        services.renderer.label(
-                            "broadcast/_buttons.html", trigger, {**ctx, "value": value}
-                        )
-                    ),
-                    callback_data=f"{PREFIX}:{trigger}" + (f":{value}" if value else ""),
-                )
-                for trigger, value in row
-            ]
-            for row in rows
-        ]
-    )
-
-
-async def say(
-    update: Update,
-    context: Context,
-    template: str,
-    ctx: dict[str, Any] | None = None,
-    rows: Rows | None = None,
-) -> None:
-    services = h.services_of(context)
-    assert update.effective_chat is not None
-    text = services.renderer.text(template, ctx or {})
-    markup = keyboard(services, rows, ctx or {}) if rows else None
-    await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
 
 
 def _example(services: Services) -> str:

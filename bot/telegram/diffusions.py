@@ -10,7 +10,7 @@ from telegram import Update
 from bot.auth import ADMIN, has_role
 from bot.services import Services
 from bot.telegram import handlers as h
-from bot.telegram.broadcast import BROADCASTER, Rows, say
+from bot.telegram.broadcast_ui import BROADCASTER, Rows, say
 from bot.telegram.context import Context
 from bot.telegram.guards import requires
 from store import Broadcast
