@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +13,7 @@ from bot import callbacks
 from bot.election import Election
 from bot.flows import Context, Flows, Reply
 from store import Conversation, StepCommit, Store, TransitionEvent, User
+from store.support import TranscriptLine
 
 Kind = Literal["command", "button", "text", "secret", "unsupported"]
 # A text handler reads what the voter typed at a step that accepts text; it may update
@@ -141,10 +142,15 @@ class Engine:
             return Outcome(duplicate=True)
         return Outcome(turn.replies, effects=tuple(turn.effects))
 
-    async def replied(self, update_id: int | None) -> None:
-        """Record that the replies of an update were delivered."""
+    async def replied(
+        self, update_id: int | None, transcript: Sequence[TranscriptLine] = ()
+    ) -> None:
+        """Record that the replies of an update were delivered, with its transcript lines
+        (one transaction); without an update id, only the lines are stored."""
         if update_id is not None:
-            await self.store.mark_replied(update_id, self.clock())
+            await self.store.mark_replied(update_id, self.clock(), transcript)
+        elif transcript:
+            await self.store.record_messages(transcript)
 
     # -- dispatching -----------------------------------------------------------------------
 

@@ -52,15 +52,15 @@ def misunderstood(replies: Iterable[Reply]) -> bool:
     return any(r.template in NOT_UNDERSTOOD for r in replies)
 
 
-async def record_turn(
+def transcript_of(
     services: Services, msg: Incoming, outcome: Outcome, texts: list[str] | None = None
-) -> None:
-    """Keep a handled update for support: the voter's text and the bot's replies, scrubbed.
+) -> list[TranscriptLine]:
+    """A handled update as support sees it: the voter's text and the bot's replies, scrubbed.
 
     `texts` are the replies as rendered for sending (rendered here when not given).
     """
     if outcome.duplicate:
-        return
+        return []
     now = services.clock()
     lines = []
     if msg.kind == "text":
@@ -72,6 +72,14 @@ async def record_turn(
         texts = [services.renderer.render(reply).text for reply in outcome.replies]
     for text in texts:
         lines.append(TranscriptLine(msg.user_id, now, "out", scrub(html_to_plain(text))))
+    return lines
+
+
+async def record_turn(
+    services: Services, msg: Incoming, outcome: Outcome, texts: list[str] | None = None
+) -> None:
+    """Keep a handled update for support (`transcript_of`), in a transaction of its own."""
+    lines = transcript_of(services, msg, outcome, texts)
     if lines:
         await services.store.record_messages(lines)
 

@@ -16,7 +16,7 @@ from bot import inbox
 from bot.engine import Incoming, Outcome
 from bot.flows import Reply
 from bot.services import Services
-from bot.support import record_turn
+from bot.support import transcript_of
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,9 @@ async def run_turn(services: Services, msg: Incoming, port: Port, edit: bool = F
             log.info("update %s already answered, ignored", msg.update_id)
             return outcome
         shown = [show(services, reply) for reply in outcome.replies]
-        # Transcript for support (secrets removed), from the texts about to be sent.
-        await record_turn(services, msg, outcome, [s.text for s in shown])
+        # Transcript for support (secrets removed), from the texts about to be sent: stored
+        # with the "replies sent" record, in its transaction.
+        transcript = transcript_of(services, msg, outcome, [s.text for s in shown])
         try:
             await deliver(port, shown, edit, job.skip if job is not None else 0)
         except Unreachable as exc:
@@ -101,7 +102,7 @@ async def run_turn(services: Services, msg: Incoming, port: Port, edit: bool = F
             return outcome
         except Blocked:
             await services.store.set_active(msg.user_id, False)
-        await engine.replied(msg.update_id)  # finishes the update in the inbox too
+        await engine.replied(msg.update_id, transcript)  # finishes the update in the inbox too
         if job is not None:
             job.finished = msg.update_id is not None
         for effect in outcome.effects:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from store.db import Database, Work, write, write_many
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, TurnState
+from store.support import TranscriptLine, transcript_insert
 from store.times import from_db, to_db
 from store.users import PROFILE_FIELDS, user_from_row
 
@@ -149,8 +151,11 @@ class ConversationQueries:
 
         return await self.db.atomic(work)
 
-    async def mark_replied(self, update_id: int, now: datetime) -> None:
-        """Record that the replies of an update reached Telegram: the update is finished."""
+    async def mark_replied(
+        self, update_id: int, now: datetime, transcript: Sequence[TranscriptLine] = ()
+    ) -> None:
+        """Record that the replies of an update reached Telegram: the update is finished, and
+        its transcript lines (secrets already removed) are stored in the same transaction."""
 
         def work() -> Work[None]:
             yield write(
@@ -158,6 +163,8 @@ class ConversationQueries:
                 (to_db(now), update_id),
             )
             yield write(_INBOX_DONE, (to_db(now), update_id))
+            if transcript:
+                yield transcript_insert(transcript)
 
         await self.db.atomic(work)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from store.db import Database, Row, Work, write_many
+from store.db import Database, Row, Statement, Work, write_many
 from store.times import from_db, to_db
 
 
@@ -34,6 +34,15 @@ class TranscriptLine:
     direction: str  # in, out, staff
     text: str
     misunderstood: bool = False
+
+
+def transcript_insert(lines: Iterable[TranscriptLine]) -> Statement:
+    """The statement storing transcript lines (in a unit of their own or of a turn)."""
+    return write_many(
+        "INSERT INTO transcripts (user_id, at, direction, text, misunderstood) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(x.user_id, to_db(x.at), x.direction, x.text, int(x.misunderstood)) for x in lines],
+    )
 
 
 @dataclass(frozen=True)
@@ -148,14 +157,10 @@ class SupportQueries:
 
     async def record_messages(self, lines: Iterable[TranscriptLine]) -> None:
         """Store transcript lines (their text must already be free of secrets)."""
-        rows = [(x.user_id, to_db(x.at), x.direction, x.text, int(x.misunderstood)) for x in lines]
+        insert = transcript_insert(lines)
 
         def work() -> Work[None]:
-            yield write_many(
-                "INSERT INTO transcripts (user_id, at, direction, text, misunderstood) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+            yield insert
 
         await self.db.atomic(work)  # one hop to the database thread
 

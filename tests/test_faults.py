@@ -186,3 +186,29 @@ async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_
         await served.settle(last["update_id"])
     served_calls = [c for c in api.calls if c.method == "sendMessage"][-2:]
     assert {int(c.params["chat_id"]) for c in served_calls} == {chat.user_id, 3001}
+
+
+async def test_support_sees_a_turn_delivered_after_an_outage_once(
+    chat: Chat, api: FakeBotAPI, waits: list[float]
+) -> None:
+    failing = {"on": True}
+
+    def fault(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        if method == "sendMessage" and failing["on"]:
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return None
+
+    api.fault = fault
+    store = chat.app.bot_data.services.store
+    async with Served(chat.app) as served:
+        update = api.push(api.text_update(chat.user_id, "je n'ai pas reçu ma notice"))
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if len([c for c in api.calls if c.method == "sendMessage"]) >= 12:
+                break  # several tries failed: the update went round the inbox again
+        failing["on"] = False  # Telegram is back
+        await served.settle(update["update_id"])
+    lines = await store.transcript(chat.user_id)
+    assert [x.text for x in lines if x.direction == "in"] == ["je n'ai pas reçu ma notice"]
+    sent = [c for c in api.delivered if int(c.params["chat_id"]) == chat.user_id]
+    assert len([x for x in lines if x.direction == "out"]) == len(sent) > 0

@@ -86,9 +86,17 @@ async def test_unsent_replies_are_kept_until_marked_replied(store: SqlStore) -> 
     seen = await store.processed_update(9)
     assert seen is not None and not seen.replied
     assert seen.replies == [{"template": "webmel/open_webmel.html"}]
-    await store.mark_replied(9, NOW)
+    lines = [
+        TranscriptLine(7, NOW, "in", "ma notice ?"),
+        TranscriptLine(7, NOW, "out", "La notice arrive…"),
+    ]
+    await store.mark_replied(9, NOW, lines)  # the transcript goes with the "sent" record
     seen = await store.processed_update(9)
     assert seen is not None and seen.replied and seen.replies == []
+    assert [(x.direction, x.text) for x in await store.transcript(7)] == [
+        ("in", "ma notice ?"),
+        ("out", "La notice arrive…"),
+    ]
 
 
 async def test_old_answered_update_ids_are_purged(store: SqlStore) -> None:
