@@ -161,9 +161,8 @@ async def test_voters_finish_the_walk_under_10_percent_faults_with_nothing_confu
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_back(
-    chat: Chat, api: FakeBotAPI, waits: list[float]
-) -> None:
+def _outage(api: FakeBotAPI) -> dict[str, bool]:
+    """Telegram answers every sendMessage with 502 until the returned switch is turned off."""
     failing = {"on": True}
 
     def fault(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -172,14 +171,26 @@ async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_
         return None
 
     api.fault = fault
+    return failing
+
+
+async def _until_tries(api: FakeBotAPI, tries: int) -> None:
+    """Wait (5 s at most) until the bot has tried sendMessage `tries` times."""
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if len([c for c in api.calls if c.method == "sendMessage"]) >= tries:
+            return
+
+
+async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_back(
+    chat: Chat, api: FakeBotAPI, waits: list[float]
+) -> None:
+    failing = _outage(api)
     store = chat.app.bot_data.services.store
     async with Served(chat.app) as served:
         api.push(api.text_update(chat.user_id, "/start"))
         last = api.push(api.text_update(3001, "/start"))  # another voter, in the same outage
-        for _ in range(500):
-            await asyncio.sleep(0.01)
-            if len([c for c in api.calls if c.method == "sendMessage"]) >= 20:
-                break
+        await _until_tries(api, 20)
         assert api.updates == []  # confirmed to Telegram as soon as stored…
         assert (await store.inbox_counts()).queued == 2  # …and kept until answered
         failing["on"] = False  # Telegram is back
@@ -191,21 +202,11 @@ async def test_an_update_is_confirmed_once_stored_and_answered_when_telegram_is_
 async def test_support_sees_a_turn_delivered_after_an_outage_once(
     chat: Chat, api: FakeBotAPI, waits: list[float]
 ) -> None:
-    failing = {"on": True}
-
-    def fault(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-        if method == "sendMessage" and failing["on"]:
-            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
-        return None
-
-    api.fault = fault
+    failing = _outage(api)
     store = chat.app.bot_data.services.store
     async with Served(chat.app) as served:
         update = api.push(api.text_update(chat.user_id, "je n'ai pas reçu ma notice"))
-        for _ in range(500):
-            await asyncio.sleep(0.01)
-            if len([c for c in api.calls if c.method == "sendMessage"]) >= 12:
-                break  # several tries failed: the update went round the inbox again
+        await _until_tries(api, 12)  # several tries failed: it went round the inbox again
         failing["on"] = False  # Telegram is back
         await served.settle(update["update_id"])
     lines = await store.transcript(chat.user_id)
