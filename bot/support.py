@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.engine import Incoming, Outcome
@@ -71,8 +72,15 @@ def transcript_of(
     if texts is None:
         texts = [services.renderer.render(reply).text for reply in outcome.replies]
     for text in texts:
-        lines.append(TranscriptLine(msg.user_id, now, "out", scrub(html_to_plain(text))))
+        lines.append(TranscriptLine(msg.user_id, now, "out", _reply_line(text)))
     return lines
+
+
+@lru_cache(maxsize=2048)
+def _reply_line(text: str) -> str:
+    """A reply as a transcript line: plain text, scrubbed. Replies repeat from one voter to
+    the next (the same step, the same profile), so each distinct text is scrubbed once."""
+    return scrub(html_to_plain(text))
 
 
 async def record_turn(

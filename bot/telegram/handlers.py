@@ -7,7 +7,7 @@ import contextlib
 import logging
 from functools import partial
 
-from telegram import Chat, ChatMember, Message, Update
+from telegram import CallbackQuery, Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
@@ -16,7 +16,7 @@ from bot.engine import Incoming, Kind
 from bot.redact import has_secret, plain_name
 from bot.services import Services
 from bot.telegram.context import Context
-from bot.telegram.send import TelegramPort
+from bot.telegram.send import TelegramPort, call
 from bot.turn import run_turn
 
 log = logging.getLogger(__name__)
@@ -108,9 +108,9 @@ async def delete_secret(update: Update) -> bool:
     return True
 
 
-async def _stop_spinner(query) -> None:
+async def _stop_spinner(query: CallbackQuery) -> None:
     with contextlib.suppress(TelegramError):
-        await query.answer()
+        await call(query.get_bot(), "answerCallbackQuery", {"callback_query_id": query.id})
 
 
 async def on_text(update: Update, context: Context) -> None:

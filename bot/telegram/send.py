@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import lru_cache, partial
 from typing import Any, TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.flows import Reply
@@ -71,17 +71,27 @@ async def with_retry(
 
 
 @lru_cache(maxsize=4096)
-def keyboard(buttons: Buttons) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a shown reply (callback data already versioned by the turn);
-    built once per distinct keyboard (PTB objects are immutable, so they can be shared)."""
+def keyboard(buttons: Buttons) -> dict[str, Any] | None:
+    """The inline keyboard of a shown reply as the Bot API reads it (callback data already
+    versioned by the turn); built once per distinct keyboard, shared read-only."""
     if not buttons:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in buttons
+    return {
+        "inline_keyboard": [
+            [{"text": label, "callback_data": data} for label, data in row] for row in buttons
         ]
-    )
+    }
+
+
+# What every reply of a turn is sent with (the Application's Defaults, spelled out: the
+# calls below go straight to the Bot API).
+HTML = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+
+
+async def call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
+    """One Bot API call, its raw JSON result back: no PTB object is built from the answer
+    (a turn never reads it), so a reply costs the HTTP exchange and little more."""
+    return await bot._post(method, params)
 
 
 class TelegramPort:
@@ -99,16 +109,25 @@ class TelegramPort:
 
     async def send(self, shown: Shown) -> None:
         """Send a new message, retried; raises `Blocked` or `Unreachable`."""
-        call = partial(self.bot.send_message, self.chat_id, shown.text)
-        await _guarded(partial(call, reply_markup=keyboard(shown.buttons)))
+        params = {"chat_id": self.chat_id, "text": shown.text, **HTML}
+        if shown.buttons:
+            params["reply_markup"] = keyboard(shown.buttons)
+        await _guarded(partial(call, self.bot, "sendMessage", params))
 
     async def edit(self, shown: Shown) -> bool:
         """Edit the pressed message in place; False if there is none or Telegram refuses."""
         if self.message is None:
             return False
-        markup = keyboard(shown.buttons)
+        params = {
+            "chat_id": self.message.chat_id,
+            "message_id": self.message.message_id,
+            "text": shown.text,
+            **HTML,
+        }
+        if shown.buttons:
+            params["reply_markup"] = keyboard(shown.buttons)
         try:
-            await _guarded(partial(self.message.edit_text, shown.text, reply_markup=markup))
+            await _guarded(partial(call, self.bot, "editMessageText", params))
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 return True

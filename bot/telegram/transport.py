@@ -10,7 +10,6 @@ files sent as multipart.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -88,22 +87,22 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
 
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
 
 
 def _headers(files: dict[str, Any] | None) -> dict[str, str] | None:
-    """The content type of a plain form (multipart sets its own, with its boundary)."""
-    return None if files else FORM
+    """The content type of a JSON body (multipart sets its own, with its boundary)."""
+    return None if files else JSON
 
 
 def _body(request_data: RequestData | None, files: dict[str, Any] | None) -> Any:
-    """Form fields, as multipart when files go with them."""
+    """The parameters as a JSON object (PTB's `json_payload`: one C-speed dump, where a form
+    percent-encoded every character of a long French text), as multipart with files."""
     if request_data is None:
         return None
-    fields = request_data.json_parameters
     if not files:
-        # Encoded here: given a dict, aiohttp builds a multipart writer (a uuid4) per call.
-        return urlencode(fields).encode() if fields else None
+        return request_data.json_payload
+    fields = request_data.json_parameters
     form = aiohttp.FormData()
     for name, value in fields.items():
         form.add_field(name, value)

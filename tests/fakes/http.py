@@ -18,7 +18,7 @@ def _decode(method: str, form: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, raw in form.items():
         types = SPEC.get(method, {}).get(name, [False, ["String"]])[1]
-        if types == ["String"]:
+        if types == ["String"] or not isinstance(raw, str):  # a JSON body's typed value
             out[name] = raw
             continue
         try:
