@@ -21,6 +21,7 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateNotFound,
+    nodes,
     select_autoescape,
 )
 
@@ -110,6 +111,7 @@ class Renderer:
         # Plan keys of the calendar reminders switched on: templates promise only these.
         self.reminders_on: frozenset[str] = frozenset()
         self._blocks: dict[tuple[str, str], tuple[Template, Callable[..., Any]]] = {}
+        self._fixed: dict[tuple[str, str], str] = {}  # labels without a variable, rendered
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
@@ -150,8 +152,14 @@ class Renderer:
         return tidy(self.env.get_template(template).render(ctx))
 
     def _label(self, template: str, trigger: str, ctx: dict[str, Any]) -> str:
+        fixed = self._fixed.get((template, trigger))
+        if fixed is not None:
+            return fixed
         tmpl, block = self._block(template, trigger)
-        return tidy("".join(block(tmpl.new_context(ctx))))
+        label = tidy("".join(block(tmpl.new_context(ctx))))
+        if _static(self.env, tmpl, f"btn_{trigger}"):
+            self._fixed[(template, trigger)] = label  # the same for every voter and moment
+        return label
 
     def _block(self, template: str, trigger: str) -> tuple[Template, Callable[..., Any]]:
         """Where a label is written, looked up once (templates are read once, at start-up)."""
@@ -170,6 +178,20 @@ class Renderer:
                 self._blocks[(template, trigger)] = tmpl, block
                 return tmpl, block
         raise KeyError(f"no label btn_{trigger} for {template}")
+
+
+_DYNAMIC = (nodes.Name, nodes.Call, nodes.Filter, nodes.Getattr, nodes.Getitem, nodes.Test)
+
+
+def _static(env: Environment, template: Template, block: str) -> bool:
+    """Whether a block is plain text: no variable, call, filter or test in it."""
+    if env.loader is None or template.name is None:
+        return False
+    source = env.loader.get_source(env, template.name)[0]
+    for node in env.parse(source).find_all(nodes.Block):
+        if node.name == block:
+            return next(node.find_all(_DYNAMIC), None) is None
+    return False
 
 
 _TAG = re.compile(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>|<[^>]+>", re.S)

@@ -170,3 +170,22 @@ def test_terminal_text_shows_links_and_decodes_entities() -> None:
     assert html_to_plain('<b>A</b> &amp; <a href="https://x.fr/?a=1&amp;b=2">ici</a>') == (
         "A & ici (https://x.fr/?a=1&b=2)"
     )
+
+
+def test_a_label_follows_its_context_and_a_plain_one_stays_the_same() -> None:
+    """Plain labels are rendered once and kept; a checklist label still shows each voter's
+    own ticks, press after press."""
+    renderer = Renderer(load_election("creteil-2026"), lambda: PHASE_MOMENTS["activation"])
+
+    def labels(rules: list[str]) -> dict[str, str]:
+        reply = Reply(
+            "lost_password/rules.html",
+            {"data": {"password_rules": rules}, "profile": {}, "progress": []},
+            (("length", "upper"), ("menu",)),
+        )
+        return {t: label for row in renderer.render(reply).buttons for label, t in row}
+
+    assert labels([])["length"].startswith("⬜")
+    assert labels(["length"])["length"].startswith("☑️")
+    assert labels([])["length"].startswith("⬜")
+    assert labels(["length"])["menu"] == labels([])["menu"] != ""
