@@ -3,10 +3,17 @@
 An import writes a new generation in chunks while the previous one stays in service; a
 single small transaction then makes the new generation active. Rows of inactive generations
 (replaced, or left by an interrupted import) are deleted afterwards.
+
+On SQLite the new generation is loaded into `roll_import`, a copy of `roll_entries` without
+its indexes, which are built once the rows are in (a sort, instead of two B-trees updated
+row by row: the import's largest cost); the swap then drops the old table and renames the
+new one in the same transaction. The indexes are named after their generation
+(`roll_entries_key_g7`). On PostgreSQL rows go straight into `roll_entries`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +22,11 @@ from store.db import Database, Row, Work, write_many
 from store.times import from_db, to_db
 
 ACTIVE = "(SELECT id FROM roll_generations WHERE active = 1)"
+STAGING = "roll_import"  # SQLite: the generation being imported, before its indexes
+_TABLE_NAME = re.compile(r'^CREATE TABLE\s+"?roll_entries"?', re.I)
+_INDEX_HEAD = re.compile(
+    r'^CREATE (UNIQUE )?INDEX\s+"?(\w+?)(_g\d+)?"?\s+ON\s+"?roll_entries"?', re.I
+)
 _ENTRY = "surname, first_name, ballot, category, departement, establishment, key"
 
 
@@ -99,11 +111,19 @@ class RollQueries:
         """Start a new (inactive) generation after clearing leftovers; returns its id.
 
         Until `roll_end`, the database is tuned for bulk loading (on SQLite a bigger page
-        cache, checkpoints left for the end: inserts into three indexes several times faster).
+        cache, checkpoints left for the end, and rows loaded before their indexes are built).
         """
         await self.roll_discard_inactive()
         await self.db.bulk_load(True)
         async with self.db.transaction() as conn:
+            if self.db.dialect == "sqlite":
+                # The schema comes from sqlite_master (the migrations'), never from input.
+                row = await conn.fetchone(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'roll_entries'"
+                )
+                assert row is not None
+                await conn.execute(f"DROP TABLE IF EXISTS {STAGING}")
+                await conn.execute(_TABLE_NAME.sub(f"CREATE TABLE {STAGING}", row["sql"]))
             row = await conn.fetchone(
                 "INSERT INTO roll_generations (source, started_at) VALUES (?, ?) RETURNING id",
                 (source, to_db(now)),
@@ -113,10 +133,11 @@ class RollQueries:
 
     async def roll_add(self, generation: int, rows: Sequence[RollRow]) -> None:
         """Add a chunk of rows to a generation being imported (one transaction, one hop)."""
+        table = STAGING if self.db.dialect == "sqlite" else "roll_entries"
 
         def work() -> Work[None]:
             yield write_many(
-                "INSERT INTO roll_entries (generation, key, loose, surname, first_name, ballot, "
+                f"INSERT INTO {table} (generation, key, loose, surname, first_name, ballot, "
                 "category, departement, establishment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(generation, *row) for row in rows],
             )
@@ -127,6 +148,15 @@ class RollQueries:
         self, generation: int, imported: int, rejected: int, now: datetime
     ) -> None:
         """Put a complete generation in service, in one transaction."""
+        sqlite = self.db.dialect == "sqlite"
+        if sqlite:
+            pending = await self.db.fetchone(
+                "SELECT 1 FROM roll_generations WHERE id = ? AND completed_at IS NULL",
+                (generation,),
+            )
+            if pending is None:
+                raise RuntimeError(f"roll generation {generation} is not an import in progress")
+            await self._index_staging(generation)
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE roll_generations SET active = 0 WHERE active = 1")
             cursor = await conn.execute(
@@ -136,10 +166,32 @@ class RollQueries:
             )
             if cursor.rowcount != 1:
                 raise RuntimeError(f"roll generation {generation} is not an import in progress")
+            if sqlite:
+                await conn.execute("DROP TABLE roll_entries")
+                await conn.execute(f"ALTER TABLE {STAGING} RENAME TO roll_entries")
+
+    async def _index_staging(self, generation: int) -> None:
+        """SQLite: build the indexes of `roll_entries` on the loaded generation, each one
+        named after it (index names are unique in a database, and the old ones stay in
+        service until the swap)."""
+        rows = await self.db.fetchall(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'roll_entries' "
+            "AND sql IS NOT NULL"
+        )
+        for row in rows:
+            sql = _INDEX_HEAD.sub(
+                lambda m: f"CREATE {m[1] or ''}INDEX {m[2]}_g{generation} ON {STAGING}",
+                row["sql"],
+            )
+            async with self.db.transaction() as conn:
+                await conn.execute(sql)
 
     async def roll_end(self) -> None:
         """After an import (complete or not): drop what is not in service, checkpoint."""
         await self.roll_discard_inactive()
+        if self.db.dialect == "sqlite":
+            async with self.db.transaction() as conn:
+                await conn.execute(f"DROP TABLE IF EXISTS {STAGING}")
         await self.db.bulk_load(False)
 
     async def roll_discard_inactive(self) -> int:

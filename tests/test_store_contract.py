@@ -265,8 +265,22 @@ async def test_roll_generations_swap_and_look_ups(store: SqlStore) -> None:
     second = await store.roll_begin("b.csv", NOW)
     await store.roll_add(second, [_roll_row("LEROY", "Jean")])
     await store.roll_activate(second, 1, 0, NOW)
-    assert await store.roll_discard_inactive() == 4
+    await store.roll_discard_inactive()  # SQLite dropped the replaced rows with their table
     assert await store.roll_match("anne martin", "") == []
+    assert (await store.roll_stats(NOW)).entries == 1
+    assert len(await store.roll_match("jean leroy", "")) == 1
+    # An import cut short (no activation) leaves the roll in service as it was.
+    third = await store.roll_begin("c.csv", NOW)
+    await store.roll_add(third, [_roll_row("MOREAU", "Lise")])
+    await store.roll_end()
+    assert await store.roll_match("lise moreau", "") == []
+    assert len(await store.roll_match("jean leroy", "")) == 1
+    fourth = await store.roll_begin("d.csv", NOW)
+    await store.roll_add(fourth, [_roll_row("MOREAU", "Lise")])
+    await store.roll_activate(fourth, 1, 0, NOW)
+    await store.roll_end()
+    assert len(await store.roll_match("lise moreau", "")) == 1
+    assert await store.roll_match("jean leroy", "") == []
 
 
 async def test_roll_lookups_are_logged_and_counted(store: SqlStore) -> None:
