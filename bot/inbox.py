@@ -13,7 +13,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -97,9 +98,17 @@ class InboxWorker:
         self._partial: dict[int, int] = {}  # update id → replies delivered before a failure
         self._unsent: dict[int, int] = {}  # update id → failed deliveries
         self._wake = asyncio.Event()
+        # Updates this process stored and has not claimed yet, per voter: when the database is
+        # this process's alone, a finished update calls for a claim only if its voter has more
+        # waiting (other processes' updates and retries are found by the periodic look).
+        self._waiting: Counter[int] = Counter()
+        self._voters: dict[asyncio.Task[None], int] = {}  # the voter of each update in hand
+        self._backlog = True  # updates this process did not store may wait: claim after each
 
-    def wake(self) -> None:
-        """Look at the inbox now (new updates were stored)."""
+    def wake(self, queued: Iterable[int] = ()) -> None:
+        """Look at the inbox now: updates were stored (`queued`: the voter of each)."""
+        if not self.store.shared:  # another process may claim them: every finish claims
+            self._waiting.update(queued)
         self._wake.set()
 
     def now(self) -> datetime:
@@ -132,6 +141,12 @@ class InboxWorker:
                         claimed = []
                     for item in claimed:
                         self._start(item)
+                        if item.voter in self._waiting:
+                            self._claimed(item.voter)
+                        else:  # stored before a restart, by another process, or a retry
+                            self._backlog = True
+                    if not claimed:
+                        self._backlog = False
                 await _first(self._wake, stop, TICK)
         finally:
             if self.tasks:
@@ -144,11 +159,28 @@ class InboxWorker:
         self.in_hand.add(item.update_id)
         task = asyncio.create_task(self._one(item))
         self.tasks.add(task)
+        self._voters[task] = item.voter
         task.add_done_callback(self._finished)
+
+    def _claimed(self, voter: int) -> None:
+        left = self._waiting[voter] - 1
+        if left > 0:
+            self._waiting[voter] = left
+        else:
+            self._waiting.pop(voter, None)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
-        self._wake.set()
+        voter = self._voters.pop(task, None)
+        if self.store.shared or self._backlog or voter in self._waiting or self._others_waiting():
+            self._wake.set()
+
+    def _others_waiting(self) -> bool:
+        """Whether a voter with a stored update has none in hand (the worker was full)."""
+        if len(self._waiting) > len(self._voters):
+            return True
+        in_hand = set(self._voters.values())
+        return any(v not in in_hand for v in self._waiting)
 
     async def _one(self, item: Claimed) -> None:
         uid = item.update_id

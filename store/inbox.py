@@ -48,6 +48,7 @@ class Intake:
     repeated: int
     dropped: int
     warn: tuple[int, ...]  # voters whose backlog just reached the cap (told once to wait)
+    queued: tuple[int, ...] = ()  # the voter of each update queued (one entry per update)
 
 
 @dataclass(frozen=True, order=True)
@@ -110,7 +111,7 @@ def _add(batch: Sequence[Received], now: str, cap: int) -> Work[Intake]:
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
             drop,
         )
-    return Intake(len(keep), repeated, len(drop), tuple(warn))
+    return Intake(len(keep), repeated, len(drop), tuple(warn), tuple(k[1] for k in keep))
 
 
 # Whether the voter was already told to wait during their current backlog.

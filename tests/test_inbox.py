@@ -243,3 +243,25 @@ async def test_the_whole_intake_runs_on_postgresql(
         assert "élections professionnelles" in answers[0] and "<b>Aide</b>" in answers[1]
         assert "<b>Menu</b>" in answers[-1]
     assert (counts.queued, counts.aside) == (0, 1)
+
+
+async def test_without_the_periodic_look_every_update_is_still_handled(
+    chat: Chat, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished update claims the next only when one may wait (its voter's next, a voter
+    the full worker left, a backlog from before a restart): none is left for the look."""
+    monkeypatch.setattr("bot.inbox.TICK", 60.0)
+    store = chat.app.bot_data.services.store
+    early = [api.push(api.text_update(chat.user_id, t)) for t in ("/start", "/aide")]
+    _, intake = worker_for(chat.app)
+    await intake.take(api.updates)  # stored by a process that stopped before handling them
+    api.updates.clear()
+    async with Served(chat.app) as served:
+        served.worker.concurrency = 2
+        await served.settle(early[-1]["update_id"], timeout=5)
+        burst = [api.push(api.text_update(chat.user_id, t)) for t in ("/menu", "/aide", "/menu")]
+        burst += [api.push(api.text_update(OTHER + n, "/start")) for n in range(5)]
+        await served.settle(max(u["update_id"] for u in burst), timeout=5)
+    assert len(_answers(api, chat.user_id)) == 1 + 2 + 1 + 2 + 1  # /aide: help and step
+    assert all(len(_answers(api, OTHER + n)) == 1 for n in range(5))
+    assert (await store.inbox_counts()).queued == 0

@@ -120,7 +120,7 @@ class Intake:
                 continue
             batch.append(item)
         result = await self.services.store.inbox_add(batch, self.worker.now(), self.cap)
-        self.worker.wake()
+        self.worker.wake(result.queued)
         if result.dropped:
             log.info("%s updates dropped (flooding voters: %s)", result.dropped, result.warn)
         for voter in result.warn:
