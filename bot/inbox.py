@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from store import Claimed, Store
+from store import Claimed, ClaimFor, Intake, Store
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,11 @@ class InboxWorker:
         self._waiting: Counter[int] = Counter()
         self._voters: dict[asyncio.Task[None], int] = {}  # the voter of each update in hand
         self._backlog = True  # updates this process did not store may wait: claim after each
+        self._reserved = 0  # slots promised to a claim under way
+        self.running = False
 
-    def wake(self, queued: Iterable[int] = ()) -> None:
-        """Look at the inbox now: updates were stored (`queued`: the voter of each)."""
-        if not self.store.shared:  # another process may claim them: every finish claims
-            self._waiting.update(queued)
+    def wake(self) -> None:
+        """Look at the inbox now."""
         self._wake.set()
 
     def now(self) -> datetime:
@@ -126,12 +126,14 @@ class InboxWorker:
         """Handle updates until `stop` is set, then let those in hand finish."""
         await self.recover()
         renew = asyncio.create_task(self._renew(stop))
+        self.running = True
         try:
             while not stop.is_set():
                 self._wake.clear()
-                free = self.concurrency - len(self.tasks)
+                free = self._free()
                 if free > 0:
                     now = self.now()
+                    self._reserved += free
                     try:
                         claimed = await self.store.inbox_claim(
                             self.owner, free, now, now + self.lease
@@ -139,21 +141,52 @@ class InboxWorker:
                     except Exception:  # e.g. the database is busy: look again shortly
                         log.exception("could not claim updates from the inbox")
                         claimed = []
-                    for item in claimed:
-                        self._start(item)
-                        if item.voter in self._waiting:
-                            self._claimed(item.voter)
-                        else:  # stored before a restart, by another process, or a retry
-                            self._backlog = True
+                    finally:
+                        self._reserved -= free
+                    self._take(claimed)
                     if not claimed:
                         self._backlog = False
                 await _first(self._wake, stop, TICK)
         finally:
+            self.running = False
             if self.tasks:
                 await asyncio.wait(self.tasks, timeout=30)
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renew
+
+    def offer(self) -> ClaimFor | None:
+        """A claim for the intake to run in the transaction that stores new updates (its
+        slots reserved until `adopt`); None while the worker is not running or is full."""
+        free = self._free() if self.running else 0
+        if free <= 0:
+            return None
+        self._reserved += free
+        return ClaimFor(self.owner, free, self.now() + self.lease)
+
+    def adopt(self, offer: ClaimFor | None, result: Intake | None) -> None:
+        """Take what the intake stored (`result`, None if the store failed) and claimed."""
+        if offer is not None:
+            self._reserved -= offer.limit
+        if result is None:
+            self._wake.set()
+            return
+        if not self.store.shared:  # another process may claim them: every finish claims
+            self._waiting.update(result.queued)
+        self._take(result.claimed)
+        if offer is None or len(result.claimed) >= offer.limit:
+            self._wake.set()  # the worker may have room, or more may be ready
+
+    def _free(self) -> int:
+        return self.concurrency - len(self.tasks) - self._reserved
+
+    def _take(self, claimed: Iterable[Claimed]) -> None:
+        for item in claimed:
+            self._start(item)
+            if item.voter in self._waiting:
+                self._claimed(item.voter)
+            else:  # stored before a restart, by another process, or a retry
+                self._backlog = True
 
     def _start(self, item: Claimed) -> None:
         self.in_hand.add(item.update_id)

@@ -13,7 +13,7 @@ from store.directory import DirectoryEntry, DirectoryQueries
 from store.election import ElectionQueries, ElectionSetting
 from store.feedback import FeedbackQueries, IntentFeedback
 from store.helpdesk import HelpdeskQueries
-from store.inbox import Claimed, InboxCounts, InboxQueries, Intake, Received
+from store.inbox import Claimed, ClaimFor, InboxCounts, InboxQueries, Intake, Received
 from store.leases import LeaseQueries
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
 from store.progress import ProgressQueries
@@ -27,6 +27,7 @@ __all__ = [
     "Audience",
     "Broadcast",
     "BroadcastCounts",
+    "ClaimFor",
     "Claimed",
     "Conversation",
     "DirectoryEntry",

@@ -11,7 +11,7 @@ from store.directory import DirectoryEntry
 from store.election import ElectionSetting
 from store.feedback import IntentFeedback
 from store.helpdesk import AgentTimes, QueueEntry
-from store.inbox import Claimed, InboxCounts, Intake, Received
+from store.inbox import Claimed, ClaimFor, InboxCounts, Intake, Received
 from store.models import (
     Conversation,
     ProcessedUpdate,
@@ -51,7 +51,9 @@ class Store(Protocol):
     async def transition_events(self, user_id: int) -> list[TransitionEvent]: ...
     async def purge_processed_updates(self, before: datetime) -> int: ...
 
-    async def inbox_add(self, batch: Sequence[Received], now: datetime, cap: int) -> Intake: ...
+    async def inbox_add(
+        self, batch: Sequence[Received], now: datetime, cap: int, claim: ClaimFor | None = None
+    ) -> Intake: ...
     async def inbox_claim(
         self, owner: str, limit: int, now: datetime, until: datetime
     ) -> list[Claimed]: ...

@@ -49,6 +49,16 @@ class Intake:
     dropped: int
     warn: tuple[int, ...]  # voters whose backlog just reached the cap (told once to wait)
     queued: tuple[int, ...] = ()  # the voter of each update queued (one entry per update)
+    claimed: tuple[Claimed, ...] = ()  # leased in the same transaction (`ClaimFor`)
+
+
+@dataclass(frozen=True)
+class ClaimFor:
+    """A worker's claim to run with a store: its owner, free slots and lease end."""
+
+    owner: str
+    limit: int
+    until: datetime
 
 
 @dataclass(frozen=True, order=True)
@@ -70,7 +80,9 @@ class InboxCounts:
     dropped: int
 
 
-def _add(batch: Sequence[Received], now: str, cap: int) -> Work[Intake]:
+def _add(
+    batch: Sequence[Received], now: str, cap: int, claim: ClaimFor | None = None
+) -> Work[Intake]:
     ids = [r.update_id for r in batch]
     voters = sorted({r.voter for r in batch})
     marks = ",".join("?" * len(ids))
@@ -111,7 +123,11 @@ def _add(batch: Sequence[Received], now: str, cap: int) -> Work[Intake]:
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
             drop,
         )
-    return Intake(len(keep), repeated, len(drop), tuple(warn), tuple(k[1] for k in keep))
+    claimed: tuple[Claimed, ...] = ()
+    if keep and claim is not None and claim.limit > 0:
+        rows = yield read(_CLAIM, (claim.owner, to_db(claim.until), now, claim.limit))
+        claimed = tuple(sorted(Claimed(r[0], r[1], r[2] or "{}", r[3]) for r in rows))
+    return Intake(len(keep), repeated, len(drop), tuple(warn), tuple(k[1] for k in keep), claimed)
 
 
 # Whether the voter was already told to wait during their current backlog.
@@ -126,12 +142,16 @@ class InboxQueries:
 
     db: Database
 
-    async def inbox_add(self, batch: Sequence[Received], now: datetime, cap: int) -> Intake:
+    async def inbox_add(
+        self, batch: Sequence[Received], now: datetime, cap: int, claim: ClaimFor | None = None
+    ) -> Intake:
         """Store a batch in one transaction; a voter's droppable updates beyond `cap` queued
-        ones are recorded as dropped (content not kept), the first of them marked to warn."""
+        ones are recorded as dropped (content not kept), the first of them marked to warn.
+        With `claim`, the same transaction then leases what is ready, as `inbox_claim` does
+        (one hop instead of two between receiving an update and handling it)."""
         if not batch:
             return Intake(0, 0, 0, ())
-        return await self.db.atomic(partial(_add, batch, to_db(now), cap))
+        return await self.db.atomic(partial(_add, batch, to_db(now), cap, claim))
 
     async def inbox_claim(
         self, owner: str, limit: int, now: datetime, until: datetime

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store import Conversation, Received, StepCommit, Store, open_store
+from store import ClaimFor, Conversation, Received, StepCommit, Store, open_store
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=10)
@@ -45,6 +45,18 @@ async def test_one_voter_in_order_different_voters_at_once(store: Store) -> None
     assert await _claim(store, "b") == []  # nothing more to lease while those are held
     await store.inbox_done(1, NOW)
     assert [c.update_id for c in await _claim(store, "b")] == [2]
+
+
+async def test_storing_can_lease_what_is_ready_in_the_same_transaction(store: Store) -> None:
+    await store.inbox_add([_got(1, 9)], NOW, cap=10)
+    await _claim(store, "other")  # voter 9's first update is in another worker's hands
+    batch = [_got(2, 7), _got(3, 7), _got(4, 8), _got(5, 9), _got(6, 10)]
+    intake = await store.inbox_add(batch, NOW, cap=10, claim=ClaimFor("a", 2, NOW + LEASE))
+    assert intake.queued == (7, 7, 8, 9, 10)
+    assert [c.update_id for c in intake.claimed] == [2, 4]  # oldest first, one per voter, ≤ 2
+    assert [c.update_id for c in await _claim(store, "b")] == [6]  # leased once only
+    again = await store.inbox_add([_got(2, 7)], NOW, cap=10, claim=ClaimFor("a", 5, NOW))
+    assert (again.stored, again.claimed) == (0, ())  # a repeat stores and leases nothing
 
 
 async def test_an_expired_lease_is_claimed_again_a_renewed_one_is_not(store: Store) -> None:

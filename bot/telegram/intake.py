@@ -119,8 +119,12 @@ class Intake:
                 log.warning("an update without an update id was discarded")
                 continue
             batch.append(item)
-        result = await self.services.store.inbox_add(batch, self.worker.now(), self.cap)
-        self.worker.wake(result.queued)
+        offer = self.worker.offer()
+        result = None
+        try:
+            result = await self.services.store.inbox_add(batch, self.worker.now(), self.cap, offer)
+        finally:
+            self.worker.adopt(offer, result)
         if result.dropped:
             log.info("%s updates dropped (flooding voters: %s)", result.dropped, result.warn)
         for voter in result.warn:
