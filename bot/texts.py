@@ -112,6 +112,8 @@ class Renderer:
         self.reminders_on: frozenset[str] = frozenset()
         self._blocks: dict[tuple[str, str], tuple[Template, Callable[..., Any]]] = {}
         self._fixed: dict[tuple[str, str], str] = {}  # labels without a variable, rendered
+        self._dynamic: set[tuple[str, str]] = set()  # labels that read the context
+        self._templates: dict[str, Template] = {}
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
@@ -149,16 +151,23 @@ class Renderer:
         return Rendered(text, rows)
 
     def _text(self, template: str, ctx: dict[str, Any]) -> str:
-        return tidy(self.env.get_template(template).render(ctx))
+        tmpl = self._templates.get(template)
+        if tmpl is None:  # compiled once (Jinja's own cache takes a lock and an LRU update)
+            tmpl = self._templates[template] = self.env.get_template(template)
+        return tidy(tmpl.render(ctx))
 
     def _label(self, template: str, trigger: str, ctx: dict[str, Any]) -> str:
-        fixed = self._fixed.get((template, trigger))
+        where = (template, trigger)
+        fixed = self._fixed.get(where)
         if fixed is not None:
             return fixed
         tmpl, block = self._block(template, trigger)
         label = tidy("".join(block(tmpl.new_context(ctx))))
-        if _static(self.env, tmpl, f"btn_{trigger}"):
-            self._fixed[(template, trigger)] = label  # the same for every voter and moment
+        if where not in self._dynamic:
+            if _static(self.env, tmpl, f"btn_{trigger}"):
+                self._fixed[where] = label  # the same for every voter and moment
+            else:
+                self._dynamic.add(where)
         return label
 
     def _block(self, template: str, trigger: str) -> tuple[Template, Callable[..., Any]]:
