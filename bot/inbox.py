@@ -140,12 +140,12 @@ class InboxWorker:
                         )
                     except Exception:  # e.g. the database is busy: look again shortly
                         log.exception("could not claim updates from the inbox")
-                        claimed = []
+                        claimed = None
                     finally:
                         self._reserved -= free
-                    self._take(claimed)
-                    if not claimed:
-                        self._backlog = False
+                    if claimed is not None:
+                        self._take(claimed)
+                        self._backlog = self._backlog and bool(claimed)
                 await _first(self._wake, stop, TICK)
         finally:
             self.running = False
