@@ -172,3 +172,14 @@ async def test_a_secret_in_an_edited_message_or_a_caption_is_deleted(chat: Chat)
     await chat.feed(photo)
     assert [c.method for c in chat.api.calls].count("deleteMessage") == 2
     assert sum("effacé" in t for t in chat.texts()) == 2
+
+
+async def test_replies_and_edits_are_html_without_link_previews(chat: Chat) -> None:
+    """The guide's links would otherwise unfold into big previews on a phone."""
+    await chat.say("/menu")
+    await chat.press("adresse académique")
+    calls = [c for c in chat.api.calls if c.method in ("sendMessage", "editMessageText")]
+    assert {c.method for c in calls} == {"sendMessage", "editMessageText"}
+    for call in calls:
+        assert call.params["parse_mode"] == "HTML"
+        assert call.params["link_preview_options"] == {"is_disabled": True}
