@@ -288,6 +288,27 @@ async def test_a_new_import_replaces_the_roll(loaded: SqliteStore, tmp_path: Pat
     assert stats.entries == 1 and stats.by_ballot == {"CSA": 1}
 
 
+async def test_a_running_bot_serves_the_roll_another_process_imported(
+    loaded: SqliteStore, tmp_path: Path
+) -> None:
+    """`votebot roll import` runs beside the bot on the same file: the bot's connection sees
+    the old roll until the swap, then the new one; nothing of the import is left over."""
+    assert (await find(loaded, "Awa Ndiaye")).status == "found"  # the bot has looked up
+    cli = await open_store(tmp_path / "votebot.sqlite3")
+    try:
+        await import_roll(cli, write(tmp_path / "next.csv", ["DURAND;Luc;CSA;;;"]), NOW)
+    finally:
+        await cli.close()
+    assert (await find(loaded, "Luc Durand")).status == "found"
+    assert (await find(loaded, "Awa Ndiaye")).status == "not_found"
+    db = sqlite3.connect(tmp_path / "votebot.sqlite3")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    db.close()
+    assert "roll_import" not in tables
+    assert sum(name.startswith("roll_entries_") for name in indexes) == 2
+
+
 # -- command line --------------------------------------------------------------------------
 
 
