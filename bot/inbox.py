@@ -107,10 +107,6 @@ class InboxWorker:
         self._reserved = 0  # slots promised to a claim under way
         self.running = False
 
-    def wake(self) -> None:
-        """Look at the inbox now."""
-        self._wake.set()
-
     def now(self) -> datetime:
         """Wall-clock time for leases (never the election clock, which may be fixed)."""
         return self.clock.real()
