@@ -265,3 +265,28 @@ async def test_without_the_periodic_look_every_update_is_still_handled(
     assert len(_answers(api, chat.user_id)) == 1 + 2 + 1 + 2 + 1  # /aide: help and step
     assert all(len(_answers(api, OTHER + n)) == 1 for n in range(5))
     assert (await store.inbox_counts()).queued == 0
+
+
+async def test_a_press_is_stored_without_the_text_it_was_pressed_on_and_still_edits_it(
+    chat: Chat, api: FakeBotAPI
+) -> None:
+    await chat.say("/start")  # handled directly: the welcome and its buttons
+    shown = chat.last
+    await chat.app.start()
+    _, intake = worker_for(chat.app)
+    press = api.press_update(
+        chat.user_id, shown, shown["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
+    await intake.take([press])  # stored; no worker runs yet
+    path = chat.app.bot_data.services.settings.db_path
+    with sqlite3.connect(path) as db:
+        (payload,) = db.execute("SELECT payload FROM inbox").fetchone()
+    pressed = json.loads(payload)["callback_query"]["message"]
+    assert pressed["message_id"] == shown["message_id"] and pressed["chat"]["id"] == chat.user_id
+    assert "text" not in pressed and "reply_markup" not in pressed and "entities" not in pressed
+    await chat.app.stop()
+    before = len(api.sent(chat.user_id))
+    async with Served(chat.app) as served:
+        await served.settle(press["update_id"])
+    edits = [c for c in api.sent(chat.user_id)[before:] if c.method == "editMessageText"]
+    assert [int(c.params["message_id"]) for c in edits] == [shown["message_id"]]

@@ -63,11 +63,26 @@ def without_secrets(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+# What a handler reads of the message a button was pressed on: where it is, never what it
+# says (its text, entities and keyboard are the bot's own, and the bulk of the update).
+PRESSED_FIELDS = ("message_id", "date", "chat", "message_thread_id", "is_topic_message", "from")
+
+
+def without_pressed_text(raw: dict[str, Any]) -> dict[str, Any]:
+    """The update with the pressed message of a button press cut to where it is."""
+    query = raw.get("callback_query")
+    if not isinstance(query, dict) or not isinstance(query.get("message"), dict):
+        return raw
+    pressed = query["message"]
+    kept = {key: pressed[key] for key in PRESSED_FIELDS if key in pressed}
+    return {**raw, "callback_query": {**query, "message": kept}}
+
+
 def received(raw: object) -> Received | None:
     """A raw update as the inbox stores it; None without a usable update id."""
     if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
         return None
-    raw = without_secrets(raw)
+    raw = without_pressed_text(without_secrets(raw))
     kinds = set(raw) - {"update_id", SECRET_MARK}
     payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
     return Received(raw["update_id"], voter_of(raw), payload, bool(kinds) and kinds <= DROPPABLE)
