@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.flows import Reply
 from bot.services import Services
@@ -89,9 +91,14 @@ HTML = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
 
 
 async def call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
-    """One Bot API call, its raw JSON result back: no PTB object is built from the answer
-    (a turn never reads it), so a reply costs the HTTP exchange and little more."""
-    return await bot._post(method, params)
+    """One Bot API call, its raw JSON result back. Straight to the bot's HTTP client with
+    PTB's own status handling (429, 403, 400… raise PTB's errors), but no PTB object built
+    from the parameters or the answer (a turn never reads it): a reply costs the HTTP
+    exchange and little more. The parameters must be plain JSON (no PTB objects)."""
+    request = bot.request
+    data = RequestData([RequestParameter(name, value, None) for name, value in params.items()])
+    body = await request._request_wrapper(f"{bot.base_url}/{method}", "POST", request_data=data)
+    return request.parse_json_payload(body)["result"]
 
 
 class TelegramPort:
