@@ -114,6 +114,16 @@ class Renderer:
         self._fixed: dict[tuple[str, str], str] = {}  # labels without a variable, rendered
         self._dynamic: set[tuple[str, str]] = set()  # labels that read the context
         self._templates: dict[str, Template] = {}
+        self._static_blocks: dict[str, frozenset[str]] = {}  # template → its plain blocks
+
+    def warm(self) -> int:
+        """Compile every template and sort the labels into plain and per-voter now, not for the
+        first voters who meet them (serving calls it at start-up); how many templates."""
+        names = self.env.list_templates(filter_func=lambda name: name.endswith(".html"))
+        for name in names:
+            self._templates[name] = tmpl = self.env.get_template(name)
+            self._plain_blocks(tmpl)
+        return len(names)
 
     def _globals(self) -> dict[str, Any]:
         now = self.clock().astimezone(self.election.tz)
@@ -164,11 +174,19 @@ class Renderer:
         tmpl, block = self._block(template, trigger)
         label = tidy("".join(block(tmpl.new_context(ctx))))
         if where not in self._dynamic:
-            if _static(self.env, tmpl, f"btn_{trigger}"):
+            if f"btn_{trigger}" in self._plain_blocks(tmpl):
                 self._fixed[where] = label  # the same for every voter and moment
             else:
                 self._dynamic.add(where)
         return label
+
+    def _plain_blocks(self, template: Template) -> frozenset[str]:
+        """The plain blocks of a template (its source parsed once)."""
+        key = template.name or ""
+        found = self._static_blocks.get(key)
+        if found is None:
+            found = self._static_blocks[key] = _plain(self.env, template)
+        return found
 
     def _block(self, template: str, trigger: str) -> tuple[Template, Callable[..., Any]]:
         """Where a label is written, looked up once (templates are read once, at start-up)."""
@@ -192,15 +210,16 @@ class Renderer:
 _DYNAMIC = (nodes.Name, nodes.Call, nodes.Filter, nodes.Getattr, nodes.Getitem, nodes.Test)
 
 
-def _static(env: Environment, template: Template, block: str) -> bool:
-    """Whether a block is plain text: no variable, call, filter or test in it."""
+def _plain(env: Environment, template: Template) -> frozenset[str]:
+    """The blocks of a template that are plain text: no variable, call, filter or test."""
     if env.loader is None or template.name is None:
-        return False
+        return frozenset()
     source = env.loader.get_source(env, template.name)[0]
-    for node in env.parse(source).find_all(nodes.Block):
-        if node.name == block:
-            return next(node.find_all(_DYNAMIC), None) is None
-    return False
+    return frozenset(
+        node.name
+        for node in env.parse(source).find_all(nodes.Block)
+        if next(node.find_all(_DYNAMIC), None) is None
+    )
 
 
 _TAG = re.compile(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>|<[^>]+>", re.S)

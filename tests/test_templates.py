@@ -189,3 +189,17 @@ def test_a_label_follows_its_context_and_a_plain_one_stays_the_same() -> None:
     assert labels(["length"])["length"].startswith("☑️")
     assert labels([])["length"].startswith("⬜")
     assert labels(["length"])["menu"] == labels([])["menu"] != ""
+
+
+def test_a_warmed_renderer_compiles_nothing_on_a_voters_turn(monkeypatch) -> None:
+    moment = PHASE_MOMENTS["activation"]
+    renderer = Renderer(load_election("creteil-2026"), lambda: moment)
+    assert renderer.warm() > 100  # every template, at start-up
+
+    def compiling(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("compiled during a turn")
+
+    monkeypatch.setattr(renderer.env, "parse", compiling)
+    monkeypatch.setattr(renderer.env, "compile", compiling)
+    for reply in _step_replies():
+        assert renderer.render(reply).text.strip()

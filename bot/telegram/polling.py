@@ -146,6 +146,7 @@ async def serve(app: Application, source: Source = poll) -> None:
         # What start-up built (modules, templates, the intent model: ~100,000 objects) lives as
         # long as the process: out of the collector's sight, a full collection no longer walks
         # it (it paused every turn in flight for up to 50 ms).
+        app.bot_data.services.renderer.warm()  # compiled now, not on the first voters' turns
         gc.collect()
         gc.freeze()
         await app.start()
