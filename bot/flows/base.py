@@ -136,18 +136,20 @@ class FlowMachine:
             auto_transitions=False,
             ignore_invalid_triggers=True,
         )
+        self._model = _Model()
+        self.machine.add_model(self._model, initial=flow.initial)
 
     def fire(self, state: str, trigger: str, ctx: Context) -> str | None:
         """The state reached by firing `trigger` from `state`, or None if nothing fires."""
         if trigger not in self.machine.get_triggers(state):
             return None
-        model = _Model()
-        self.machine.add_model(model, initial=state)
-        try:
-            moved = model.trigger(trigger, ctx)  # type: ignore[attr-defined]
-            return model.state if moved else None
-        finally:
-            self.machine.remove_model(model)
+        # One model per machine, put in the voter's state for the call: firing is synchronous,
+        # so no other turn can see it in between (adding a model per call bound every trigger
+        # to it anew).
+        model = self._model
+        model.state = state
+        moved = model.trigger(trigger, ctx)  # type: ignore[attr-defined]
+        return model.state if moved else None
 
 
 # The voter's checklist, in order; the last ("J'ai voté") implies every earlier item.
