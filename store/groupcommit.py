@@ -34,7 +34,8 @@ class GroupCommit:
         self._units.append((work, done))
         if self._committer is None:
             self._committer = asyncio.create_task(self._commit())
-        return await asyncio.shield(done)  # a caller that gives up leaves the group intact
+        # A caller that gives up cancels only its future: the unit stays in its group.
+        return await done
 
     async def _commit(self) -> None:
         try:

@@ -558,3 +558,21 @@ async def test_concurrent_units_commit_together_and_a_failing_one_fails_alone(
     rows = await db.fetchall("SELECT k, v FROM group_probe ORDER BY k")
     assert [(r["k"], r["v"]) for r in rows] == [(k, f"v{k}") for k in range(40) if k != 7]
     assert await db.atomic(partial(insert, 7, "again")) == 1  # the failed unit left nothing
+
+
+async def test_a_caller_that_gives_up_leaves_its_group_whole(store: SqlStore) -> None:
+    db = store.db
+    await db.execute("CREATE TABLE give_up (k INTEGER PRIMARY KEY)")
+
+    def insert(k: int) -> Work[int]:
+        changed = yield write("INSERT INTO give_up (k) VALUES (?)", (k,))
+        return int(changed)
+
+    tasks = [asyncio.create_task(db.atomic(partial(insert, k))) for k in range(10)]
+    await asyncio.sleep(0)  # every unit handed in
+    tasks[3].cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[3], asyncio.CancelledError)
+    assert [r for k, r in enumerate(results) if k != 3] == [1] * 9
+    rows = await db.fetchall("SELECT k FROM give_up ORDER BY k")
+    assert [r["k"] for r in rows] == list(range(10))  # handed in: committed all the same
