@@ -12,7 +12,7 @@ from typing import Any, Literal
 from bot import callbacks
 from bot.election import Election
 from bot.flows import Context, Flows, Reply
-from store import Conversation, StepCommit, Store, TransitionEvent, User
+from store import Conversation, StepCommit, Store, TransitionEvent, TurnState, User
 from store.support import TranscriptLine
 
 Kind = Literal["command", "button", "text", "secret", "unsupported"]
@@ -111,9 +111,11 @@ class Engine:
                 del self._waiters[user_id]
                 del self._locks[user_id]
 
-    async def handle(self, msg: Incoming) -> Outcome:
-        """Handle one incoming event; the new state is committed before replies are returned."""
-        state = await self.store.load_turn(msg.user_id, msg.update_id)
+    async def handle(self, msg: Incoming, state: TurnState | None = None) -> Outcome:
+        """Handle one incoming event; the new state is committed before replies are returned.
+        `state`: the voter's turn state if already read (with the update's lease)."""
+        if state is None:
+            state = await self.store.load_turn(msg.user_id, msg.update_id)
         seen = state.processed
         if seen is not None:
             if seen.replied:

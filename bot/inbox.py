@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from store import Claimed, ClaimFor, Intake, Store
+from store import Claimed, ClaimFor, Intake, Store, TurnState
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ class Job:
     update_id: int
     attempts: int = 0
     skip: int = 0  # replies already delivered on an earlier try
+    voter: int = 0
+    turn: TurnState | None = None  # the voter's state, read when the update was leased
     unsent: bool = False  # replies could not be delivered: handle again later
     failed: bool = False  # a handler raised
     finished: bool = False  # the store already finished it (with its step or replies)
@@ -213,7 +215,7 @@ class InboxWorker:
 
     async def _one(self, item: Claimed) -> None:
         uid = item.update_id
-        job = Job(uid, item.attempts, skip=self._partial.pop(uid, 0))
+        job = Job(uid, item.attempts, self._partial.pop(uid, 0), item.voter, item.turn)
         token = current.set(job)
         try:
             await self.handle(item)

@@ -83,8 +83,11 @@ async def run_turn(services: Services, msg: Incoming, port: Port, edit: bool = F
     job = inbox.current.get()
     if job is not None and job.update_id != msg.update_id:
         job = None
+    leased = None  # the voter's state read with the lease: used once, by this turn only
+    if job is not None and job.voter == msg.user_id:
+        leased, job.turn = job.turn, None
     async with engine.lock(msg.user_id):
-        outcome = await engine.handle(msg)
+        outcome = await engine.handle(msg, leased)
         if outcome.duplicate:
             log.info("update %s already answered, ignored", msg.update_id)
             return outcome

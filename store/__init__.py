@@ -15,7 +15,14 @@ from store.feedback import FeedbackQueries, IntentFeedback
 from store.helpdesk import HelpdeskQueries
 from store.inbox import Claimed, ClaimFor, InboxCounts, InboxQueries, Intake, Received
 from store.leases import LeaseQueries
-from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, User
+from store.models import (
+    Conversation,
+    ProcessedUpdate,
+    StepCommit,
+    TransitionEvent,
+    TurnState,
+    User,
+)
 from store.progress import ProgressQueries
 from store.roles import RoleQueries
 from store.roll import RollEntry, RollGeneration, RollQueries, RollStats
@@ -46,6 +53,7 @@ __all__ = [
     "StepCommit",
     "Store",
     "TransitionEvent",
+    "TurnState",
     "User",
     "open_store",
 ]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from store.db import Database, Work, write, write_many
+from store.db import Database, Row, Work, write, write_many
 from store.models import Conversation, ProcessedUpdate, StepCommit, TransitionEvent, TurnState
 from store.support import TranscriptLine, transcript_insert
 from store.times import from_db, to_db
@@ -14,7 +14,7 @@ from store.users import PROFILE_FIELDS, user_from_row
 
 # One round trip for what the engine needs: the user, their conversation, their checklist
 # and, when the update was seen before, its record.
-_LOAD_TURN = """
+LOAD_TURN = """
 SELECT u.user_id AS u_user_id, u.first_name, u.language, u.category, u.departement,
        u.reminders, u.active, u.first_seen, u.last_seen,
        c.flow, c.state, c.data, c.updated_at,
@@ -32,6 +32,30 @@ _INBOX_DONE = (
     "UPDATE inbox SET status = 'done', payload = NULL, claimed_by = NULL, lease_until = NULL, "
     "finished_at = ? WHERE update_id = ? AND status = 'queued'"
 )
+
+
+def turn_from_row(row: Row, user_id: int) -> TurnState:
+    """A voter's turn state from a row of `LOAD_TURN`."""
+    user = user_from_row(row, user_id) if row["u_user_id"] is not None else None
+    conversation = None
+    if row["flow"] is not None:
+        conversation = Conversation(
+            user_id=user_id,
+            flow=row["flow"],
+            state=row["state"],
+            data=json.loads(row["data"]),
+            updated_at=from_db(row["updated_at"]),
+        )
+    processed = None
+    if row["p_update_id"] is not None:
+        processed = ProcessedUpdate(
+            update_id=row["p_update_id"],
+            user_id=row["p_user_id"],
+            replies=json.loads(row["p_replies"]),
+            replied=row["p_replied_at"] is not None,
+        )
+    progress = frozenset(row["progress"].split(",")) if row["progress"] else frozenset()
+    return TurnState(user, conversation, progress, processed)
 
 
 class ConversationQueries:
@@ -54,28 +78,9 @@ class ConversationQueries:
 
     async def load_turn(self, user_id: int, update_id: int | None) -> TurnState:
         """The user, conversation, checklist and update record, in one query."""
-        row = await self.db.fetchone(_LOAD_TURN, (user_id, update_id))
+        row = await self.db.fetchone(LOAD_TURN, (user_id, update_id))
         assert row is not None
-        user = user_from_row(row, user_id) if row["u_user_id"] is not None else None
-        conversation = None
-        if row["flow"] is not None:
-            conversation = Conversation(
-                user_id=user_id,
-                flow=row["flow"],
-                state=row["state"],
-                data=json.loads(row["data"]),
-                updated_at=from_db(row["updated_at"]),
-            )
-        processed = None
-        if row["p_update_id"] is not None:
-            processed = ProcessedUpdate(
-                update_id=row["p_update_id"],
-                user_id=row["p_user_id"],
-                replies=json.loads(row["p_replies"]),
-                replied=row["p_replied_at"] is not None,
-            )
-        progress = frozenset(row["progress"].split(",")) if row["progress"] else frozenset()
-        return TurnState(user, conversation, progress, processed)
+        return turn_from_row(row, user_id)
 
     async def processed_update(self, update_id: int) -> ProcessedUpdate | None:
         """The record of an update already handled, or None."""

@@ -196,11 +196,11 @@ async def test_an_update_whose_handling_keeps_failing_is_retried_then_set_aside(
     handle = engine.handle
     tries: list[int] = []
 
-    async def broken(msg):
+    async def broken(msg, state=None):
         if msg.value == "boum":
             tries.append(msg.update_id)
             raise RuntimeError("a bug")
-        return await handle(msg)
+        return await handle(msg, state)
 
     monkeypatch.setattr(engine, "handle", broken)
     async with Served(chat.app) as served:
@@ -290,3 +290,31 @@ async def test_a_press_is_stored_without_the_text_it_was_pressed_on_and_still_ed
         await served.settle(press["update_id"])
     edits = [c for c in api.sent(chat.user_id)[before:] if c.method == "editMessageText"]
     assert [int(c.params["message_id"]) for c in edits] == [shown["message_id"]]
+
+
+async def test_a_turn_uses_the_state_read_with_its_lease_and_sees_the_step_before(
+    chat: Chat, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = chat.app.bot_data.services.store
+    loads: list[int] = []
+    load_turn = store.load_turn
+
+    async def counted(user_id: int, update_id: int | None):  # type: ignore[no-untyped-def]
+        loads.append(user_id)
+        return await load_turn(user_id, update_id)
+
+    monkeypatch.setattr(store, "load_turn", counted)
+    async with Served(chat.app) as served:
+        first = api.push(api.text_update(chat.user_id, "/start"))
+        await served.settle(first["update_id"])
+        welcome = chat.last
+        data = welcome["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        press = api.push(api.press_update(chat.user_id, welcome, data))
+        await served.settle(press["update_id"])
+        again = api.push(api.press_update(chat.user_id, welcome, data))  # the same, now stale
+        await served.settle(again["update_id"])
+    assert loads == []  # each state came in the transaction that leased its update
+    texts = _answers(api, chat.user_id)
+    assert len(texts) == 4 and texts[1] != texts[0]  # the press moved on from the welcome
+    # The same button again is seen as expired: its turn read the step the press before made.
+    assert texts[2].startswith("Ce bouton a expiré") and texts[3] == texts[1]

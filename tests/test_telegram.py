@@ -137,7 +137,7 @@ async def test_errors_are_logged_and_the_voter_gets_a_polite_message(
 ) -> None:
     services = chat.app.bot_data.services
 
-    async def broken(msg):
+    async def broken(msg, state=None):
         raise RuntimeError("database on fire")
 
     services.engine.handle = broken
