@@ -99,6 +99,7 @@ class ConversationQueries:
     async def commit_step(self, step: StepCommit, now: datetime) -> bool:
         """Write a handled update atomically; False if that update id was already recorded."""
         conv = step.conversation
+        at = to_db(now)
 
         def work() -> Work[bool]:
             yield write(
@@ -106,24 +107,24 @@ class ConversationQueries:
                 "VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET last_seen = "
                 "excluded.last_seen, active = 1, first_name = CASE WHEN excluded.first_name = '' "
                 "THEN users.first_name ELSE excluded.first_name END",
-                (conv.user_id, step.first_name, to_db(now), to_db(now)),
+                (conv.user_id, step.first_name, at, at),
             )
             if step.update_id is not None:
                 changed = yield write(
                     "INSERT INTO processed_updates (update_id, user_id, replies, processed_at) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT(update_id) DO NOTHING",
-                    (step.update_id, conv.user_id, json.dumps(step.replies), to_db(now)),
+                    (step.update_id, conv.user_id, json.dumps(step.replies), at),
                 )
                 if changed == 0:
                     return False
                 if not step.replies:  # nothing to send: the update is finished with its step
-                    yield write(_INBOX_DONE, (to_db(now), step.update_id))
+                    yield write(_INBOX_DONE, (at, step.update_id))
             yield write(
                 "INSERT INTO conversations (user_id, flow, state, data, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
                 "flow = excluded.flow, state = excluded.state, data = excluded.data, "
                 "updated_at = excluded.updated_at",
-                (conv.user_id, conv.flow, conv.state, json.dumps(conv.data), to_db(now)),
+                (conv.user_id, conv.flow, conv.state, json.dumps(conv.data), at),
             )
             for name, value in step.profile.items():
                 if name not in PROFILE_FIELDS:
@@ -136,7 +137,7 @@ class ConversationQueries:
                 yield write_many(
                     "INSERT INTO progress (user_id, item, done_at) VALUES (?, ?, ?) "
                     "ON CONFLICT(user_id, item) DO NOTHING",
-                    [(conv.user_id, item, to_db(now)) for item in sorted(step.progress_done)],
+                    [(conv.user_id, item, at) for item in sorted(step.progress_done)],
                 )
             if step.progress_undone:
                 yield write_many(
@@ -162,12 +163,14 @@ class ConversationQueries:
         """Record that the replies of an update reached Telegram: the update is finished, and
         its transcript lines (secrets already removed) are stored in the same transaction."""
 
+        at = to_db(now)
+
         def work() -> Work[None]:
             yield write(
                 "UPDATE processed_updates SET replied_at = ?, replies = '[]' WHERE update_id = ?",
-                (to_db(now), update_id),
+                (at, update_id),
             )
-            yield write(_INBOX_DONE, (to_db(now), update_id))
+            yield write(_INBOX_DONE, (at, update_id))
             if transcript:
                 yield transcript_insert(transcript)
 

@@ -168,6 +168,18 @@ def _group(raw: sqlite3.Connection, works: list[Unit]) -> list[Outcome]:
     """Units of statements in one write transaction, each in a savepoint: (ok, result or
     exception) per unit. Runs in the database thread."""
     raw.execute("BEGIN IMMEDIATE")
+    if len(works) == 1:  # alone in its transaction: no savepoint needed to fail alone
+        try:
+            value = _drive(raw, works[0]())
+        except Exception as exc:
+            raw.execute("ROLLBACK")
+            return [(False, exc)]
+        except BaseException:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+        return [(True, value)]
     try:
         outcomes: list[Outcome] = []
         for work in works:

@@ -558,6 +558,10 @@ async def test_concurrent_units_commit_together_and_a_failing_one_fails_alone(
     rows = await db.fetchall("SELECT k, v FROM group_probe ORDER BY k")
     assert [(r["k"], r["v"]) for r in rows] == [(k, f"v{k}") for k in range(40) if k != 7]
     assert await db.atomic(partial(insert, 7, "again")) == 1  # the failed unit left nothing
+    with pytest.raises(Exception, match=r"(?i)null"):  # alone in its transaction, failing
+        await db.atomic(partial(insert, 99, None))
+    assert await db.fetchall("SELECT k FROM group_probe WHERE k = 99") == []
+    assert await db.atomic(partial(insert, 99, "then")) == 1  # and the database goes on
 
 
 async def test_a_caller_that_gives_up_leaves_its_group_whole(store: SqlStore) -> None:

@@ -98,7 +98,9 @@ async def delete_secret(update: Update) -> bool:
     if message is None:
         return False
     masked = bool(update.api_kwargs.get(SECRET_MARK))  # masked on receipt (telegram/intake.py)
-    if not masked and not has_secret(visible_text(message)):
+    job = inbox.current.get()
+    scanned = job is not None and job.update_id == update.update_id  # read by the intake
+    if not masked and (scanned or not has_secret(visible_text(message))):
         return False
     try:
         await message.delete()
