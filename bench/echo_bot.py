@@ -4,15 +4,18 @@ Text → the same text back with two inline buttons; a button press → the mess
 place with the same buttons. Settings from the same environment variables as votebot
 (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, VOTEBOT_WEBHOOK_*); `--webhook URL` as in
 `votebot run`. Concurrent updates, PTB's own polling loop and webhook server, and the same
-HTTP client as votebot (bot/telegram/transport.py), so the ratio measures the bot's own work.
+HTTP client (bot/telegram/transport.py) and event loop (uvloop) as votebot, so the ratio measures
+the bot's own work.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 from urllib.parse import urlsplit
 
+import uvloop
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -43,6 +46,8 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def main() -> None:
+    # The loop votebot serves on (bot/loop.py), so the ratio measures the bot's own work.
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     parser = argparse.ArgumentParser()
     parser.add_argument("--webhook")
     args = parser.parse_args()

@@ -248,3 +248,10 @@ class Served:
             if caught_up and (await store.inbox_counts()).queued == 0:
                 return
         raise TimeoutError("updates not handled")
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Every async test on the event loop the bot serves on (bot/loop.py: uvloop)."""
+    from bot.loop import new_loop
+
+    return {"loop": new_loop}

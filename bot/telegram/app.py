@@ -250,21 +250,20 @@ def build_application(
 
 def run_polling(settings: Settings, election: Election) -> None:
     """Serve voters by long polling until interrupted (updates confirmed once stored)."""
-    import asyncio
-
+    from bot.loop import run
     from bot.telegram.polling import serve
 
     app = build_application(settings, election)
-    asyncio.run(serve(app))
+    run(serve(app))
 
 
 def run_webhook(settings: Settings, election: Election, url: str) -> None:
     """Serve voters from Telegram's webhook calls to `url` (bot/telegram/webhook.py: the
     secret is checked before a body is read, bodies capped at VOTEBOT_WEBHOOK_MAX_BODY, a call
     answered once its update is stored in the inbox)."""
-    import asyncio
     from urllib.parse import urlsplit
 
+    from bot.loop import run
     from bot.telegram.polling import serve
     from bot.telegram.webhook import webhook_source
 
@@ -278,4 +277,4 @@ def run_webhook(settings: Settings, election: Election, url: str) -> None:
         secret=settings.webhook_secret.get_secret_value(),
         max_body=settings.webhook_max_body,
     )
-    asyncio.run(serve(app, source))
+    run(serve(app, source))
