@@ -165,21 +165,29 @@ class SqliteDatabase(SqliteConnection):
 
 
 def _group(raw: sqlite3.Connection, works: list[Unit]) -> list[Outcome]:
-    """Units of statements in one write transaction, each in a savepoint: (ok, result or
-    exception) per unit. Runs in the database thread."""
+    """Units of statements in one write transaction: (ok, result or exception) per unit.
+    Runs in the database thread. Units run straight in one transaction; only when one fails
+    is the transaction rolled back and the group run again, each unit in its own savepoint,
+    so a unit that fails rolls back alone (two statements fewer per unit in the usual case)."""
     raw.execute("BEGIN IMMEDIATE")
-    if len(works) == 1:  # alone in its transaction: no savepoint needed to fail alone
-        try:
-            value = _drive(raw, works[0]())
-        except Exception as exc:
-            raw.execute("ROLLBACK")
+    try:
+        values = [_drive(raw, work()) for work in works]
+    except Exception as exc:
+        raw.execute("ROLLBACK")
+        if len(works) == 1:
             return [(False, exc)]
-        except BaseException:
-            if raw.in_transaction:
-                raw.execute("ROLLBACK")
-            raise
-        raw.execute("COMMIT")
-        return [(True, value)]
+        return _group_in_savepoints(raw, works)
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
+    return [(True, value) for value in values]
+
+
+def _group_in_savepoints(raw: sqlite3.Connection, works: list[Unit]) -> list[Outcome]:
+    """The units again, each in a savepoint: one that fails rolls back alone."""
+    raw.execute("BEGIN IMMEDIATE")
     try:
         outcomes: list[Outcome] = []
         for work in works:
