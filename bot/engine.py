@@ -35,6 +35,9 @@ class Route:
 
 
 HOME = ("menu", "main")
+# Turns at once between storing their replies and recording them as sent: the bound of the
+# one window where a kill can make a voter see a reply twice (whatever the worker has in hand).
+REPLYING = 64
 HISTORY_LIMIT = 30
 
 
@@ -96,6 +99,7 @@ class Engine:
         self.start: Callable[[Context], str] = lambda ctx: "menu.welcome"
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
+        self.replying = asyncio.Semaphore(REPLYING)  # held by a turn from commit to "sent"
 
     @asynccontextmanager
     async def lock(self, user_id: int) -> AsyncIterator[None]:

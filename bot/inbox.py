@@ -24,7 +24,8 @@ from store import Claimed, ClaimFor, Intake, Store, TurnState
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY = 64  # updates in hand at once (each of a different voter)
+CONCURRENCY = 128  # updates in hand at once (each of a different voter; the turns between
+# storing and sending their replies are bounded apart: engine.REPLYING)
 LEASE = 10.0  # seconds a claim lasts unless renewed (a dead worker's updates wait this long)
 RETRY_UNSENT_AFTER = 2.0  # seconds before an update whose replies failed is handled again
 MAX_UNSENT = 20  # tries to deliver replies before the update is finished anyway (logged)

@@ -86,7 +86,9 @@ async def run_turn(services: Services, msg: Incoming, port: Port, edit: bool = F
     leased = None  # the voter's state read with the lease: used once, by this turn only
     if job is not None and job.voter == msg.user_id:
         leased, job.turn = job.turn, None
-    async with engine.lock(msg.user_id):
+    # The voter's updates one at a time; and at most REPLYING turns anywhere between storing
+    # their replies (the step's commit) and recording them as sent (`engine.replied`).
+    async with engine.lock(msg.user_id), engine.replying:
         outcome = await engine.handle(msg, leased)
         if outcome.duplicate:
             log.info("update %s already answered, ignored", msg.update_id)

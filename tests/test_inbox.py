@@ -318,3 +318,38 @@ async def test_a_turn_uses_the_state_read_with_its_lease_and_sees_the_step_befor
     assert len(texts) == 4 and texts[1] != texts[0]  # the press moved on from the welcome
     # The same button again is seen as expired: its turn read the step the press before made.
     assert texts[2].startswith("Ce bouton a expiré") and texts[3] == texts[1]
+
+
+async def test_the_worker_holds_many_updates_but_few_turns_hold_unsent_replies(
+    chat: Chat, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = chat.app.bot_data.services
+    monkeypatch.setattr(services.engine, "replying", asyncio.Semaphore(3))
+    request = chat.app.bot.request
+    do_request = request.do_request
+    telegram_back = asyncio.Event()
+
+    async def slow_telegram(url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        if url.endswith("/sendMessage"):
+            await telegram_back.wait()
+        return await do_request(url, *args, **kwargs)
+
+    monkeypatch.setattr(request, "do_request", slow_telegram)
+    path = services.settings.db_path
+    voters = range(5001, 5011)
+    async with Served(chat.app) as served:
+        pushed = [api.push(api.text_update(v, "/start")) for v in voters]
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if len(served.worker.in_hand) == len(voters):
+                break
+        await asyncio.sleep(0.2)
+        with sqlite3.connect(path) as db:
+            (unsent,) = db.execute(
+                "SELECT COUNT(*) FROM processed_updates WHERE replied_at IS NULL"
+            ).fetchone()
+        assert len(served.worker.in_hand) == 10  # every voter's update in hand at once
+        assert unsent == 3  # but only three with replies stored and not yet sent
+        telegram_back.set()
+        await served.settle(max(p["update_id"] for p in pushed))
+    assert all(len(_answers(api, v)) == 1 for v in voters)
