@@ -15,9 +15,9 @@ from store.times import to_db
 QUEUED, DONE, DROPPED, THROTTLED, ASIDE = "queued", "done", "dropped", "throttled", "aside"
 
 # Lease the oldest queued update of each voter, unless it is leased already (in hand, or
-# waiting for a retry): one statement. On SQLite it is atomic on its own (one writer); on
-# PostgreSQL it runs inside a transaction holding the write lock (store/postgres.py), so
-# processes sharing the database never lease the same update twice.
+# waiting for a retry): one statement, run in an atomic unit (`_claim`): on SQLite in the one
+# writer's transaction, on PostgreSQL under the write lock (store/postgres.py), so processes
+# sharing the database never lease the same update twice.
 _CLAIM = """
 UPDATE inbox SET claimed_by = ?, lease_until = ?
 WHERE status = 'queued' AND update_id IN (
@@ -167,8 +167,7 @@ class InboxQueries:
         (one hop instead of two between receiving an update and handling it)."""
         if not batch:
             return Intake(0, 0, 0, ())
-        prefetch = self.db.dialect == "sqlite"  # in the same hop; on PostgreSQL, no gain
-        return await self.db.atomic(partial(_add, batch, to_db(now), cap, claim, prefetch))
+        return await self.db.atomic(partial(_add, batch, to_db(now), cap, claim, self._prefetch))
 
     async def inbox_claim(
         self, owner: str, limit: int, now: datetime, until: datetime
@@ -177,13 +176,16 @@ class InboxQueries:
         a voter who has one in hand; oldest first."""
         if limit <= 0:
             return []
-        if self.db.dialect == "sqlite":  # one writer: one hop, turn states read alongside
-            claim = ClaimFor(owner, limit, until)
-            return list(await self.db.atomic(partial(_claim, claim, to_db(now), True)))
-        params = (owner, to_db(until), to_db(now), limit)
-        async with self.db.transaction() as conn:  # several processes: under the write lock
-            rows = await conn.fetchall(_CLAIM, params)
-        return sorted(Claimed(r[0], r[1], r[2] or "{}", r[3]) for r in rows)
+        # One atomic unit on both backends (on PostgreSQL under the write lock, so processes
+        # sharing the database never lease the same update twice).
+        claim = ClaimFor(owner, limit, until)
+        return list(await self.db.atomic(partial(_claim, claim, to_db(now), self._prefetch)))
+
+    @property
+    def _prefetch(self) -> bool:
+        """Whether a claim reads the turn states alongside: on SQLite it saves each turn a
+        hop to the database thread; on PostgreSQL it would only move the round trips."""
+        return self.db.dialect == "sqlite"
 
     async def inbox_renew(self, owner: str, until: datetime) -> None:
         """Extend the leases of every update `owner` still holds."""
