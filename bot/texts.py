@@ -120,7 +120,7 @@ class Renderer:
         self._fixed: dict[tuple[str, str], str] = {}  # labels without a variable, rendered
         self._dynamic: set[tuple[str, str]] = set()  # labels that read the context
         self._templates: dict[str, Template] = {}
-        self._static_blocks: dict[str, frozenset[str]] = {}  # template → its plain blocks
+        self._plain_by_template: dict[str, frozenset[str]] = {}  # template → its plain blocks
         self._calendar_of: tuple[Election, dict[str, Any]] | None = None
 
     def warm(self) -> int:
@@ -203,9 +203,9 @@ class Renderer:
     def _plain_blocks(self, template: Template) -> frozenset[str]:
         """The plain blocks of a template (its source parsed once)."""
         key = template.name or ""
-        found = self._static_blocks.get(key)
+        found = self._plain_by_template.get(key)
         if found is None:
-            found = self._static_blocks[key] = _plain(self.env, template)
+            found = self._plain_by_template[key] = _plain(self.env, template)
         return found
 
     def _block(self, template: str, trigger: str) -> tuple[Template, Callable[..., Any]]:

@@ -118,7 +118,7 @@ class Reply:
 
 
 class _Model:
-    """The per-update model attached to a shared machine and released after."""
+    """The one model of a shared machine, put in a voter's state for each event fired."""
 
     state: str
 
