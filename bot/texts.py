@@ -26,12 +26,15 @@ from jinja2 import (
     select_autoescape,
 )
 
+from bot import textdeps
 from bot.directory import Directory
 from bot.election import Election
 from bot.flows import Reply
 from bot.localtime import paris
+from bot.textdeps import Needs
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+MAX_TEXTS = 4096  # rendered texts kept for reuse (all dropped when full)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,12 @@ class Renderer:
         self._dynamic: set[tuple[str, str]] = set()  # labels that read the context
         self._templates: dict[str, Template] = {}
         self._plain_by_template: dict[str, frozenset[str]] = {}  # template → its plain blocks
-        self._calendar_of: tuple[Election, dict[str, Any]] | None = None
+        self._ambient_of: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        # Texts already rendered, by template and the values it reads (bot.textdeps); for
+        # the ambient values they were rendered with (a new election or directory clears them).
+        self._needs: dict[str, Needs | None] = {}
+        # (A shallow copy given another election starts its own: it never fills this one's.)
+        self._texts: tuple[dict[str, Any] | None, dict[tuple[Any, ...], str]] = (None, {})
 
     def warm(self) -> int:
         """Compile every template and sort the labels into plain and per-voter now, not for the
@@ -130,24 +138,31 @@ class Renderer:
         for name in names:
             self._templates[name] = tmpl = self.env.get_template(name)
             self._plain_blocks(tmpl)
+            self._needs_of(name)
         return len(names)
 
-    def _globals(self) -> dict[str, Any]:
+    def _globals(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The template globals, and the ambient part of them (the same object until the
+        election, the directory or the reminders switched on change)."""
+        ambient = self._ambient()
         election = self.election
         now = self.clock().astimezone(election.tz)
         return {
-            **self._calendar(election),
+            **ambient,
             "now": now,
             "phase": election.phase(now).value,
-            "directory": self.directory,
-            "reminders_on": self.reminders_on,
-        }
+            "closing_today": now.date() == election.calendar.closing_day,
+        }, ambient
 
-    def _calendar(self, election: Election) -> dict[str, Any]:
-        """The calendar as templates read it, worked out once per election value (a fact
-        changed during the campaign gives a new one)."""
-        cached = self._calendar_of
-        if cached is not None and cached[0] is election:
+    def _ambient(self) -> dict[str, Any]:
+        """The calendar as templates read it, the directory and the reminders switched on,
+        worked out once per value of each (a fact changed during the campaign gives a new
+        one)."""
+        election, directory, reminders_on = self.election, self.directory, self.reminders_on
+        cached = self._ambient_of
+        if cached is not None and all(
+            a is b for a, b in zip(cached[0], (election, directory, reminders_on), strict=True)
+        ):
             return cached[1]
         cal = election.calendar
         # A fact not published yet is None: templates say so (macros in common/_macros.html).
@@ -159,32 +174,61 @@ class Renderer:
             "vote_closes": cal.at(cal.vote_closes),
             "closing_day": cal.closing_day,
             "vote_opens_has_time": isinstance(cal.vote_opens, datetime),
+            "directory": directory,
+            "reminders_on": reminders_on,
         }
-        self._calendar_of = (election, values)
+        self._ambient_of = ((election, directory, reminders_on), values)
         return values
 
     def text(self, template: str, context: Mapping[str, Any] | None = None) -> str:
         """Render a whole template to text."""
-        return self._text(template, {**self._globals(), **(context or {})})
+        ctx, ambient = self._globals()
+        return self._text(template, {**ctx, **(context or {})}, ambient)
 
     def label(self, template: str, trigger: str, context: Mapping[str, Any] | None = None) -> str:
         """A label: block `btn_<trigger>` of the template, its folder's, the menu's or common."""
-        return self._label(template, trigger, {**self._globals(), **(context or {})})
+        return self._label(template, trigger, {**self._globals()[0], **(context or {})})
 
     def render(self, reply: Reply) -> Rendered:
         """Render a reply's text and button labels (the globals computed once for all)."""
-        ctx = {**self._globals(), **(reply.context or {})}
-        text = self._text(reply.template, ctx)
+        ctx, ambient = self._globals()
+        ctx.update(reply.context or {})
+        text = self._text(reply.template, ctx, ambient)
         rows = tuple(
             tuple((self._label(reply.template, t, ctx), t) for t in row) for row in reply.buttons
         )
         return Rendered(text, rows)
 
-    def _text(self, template: str, ctx: dict[str, Any]) -> str:
+    def _text(self, template: str, ctx: dict[str, Any], ambient: dict[str, Any]) -> str:
+        """A template's text, reused when it was rendered with the same values it reads."""
+        texts_for, texts = self._texts
+        if ambient is not texts_for:
+            texts = {}
+            self._texts = (ambient, texts)
+        needs = self._needs_of(template)
+        key = None if needs is None else textdeps.key(needs, ctx, ambient)
+        if key is not None:
+            key = (template, *key)
+            text = texts.get(key)
+            if text is not None:
+                return text
         tmpl = self._templates.get(template)
         if tmpl is None:  # compiled once (Jinja's own cache takes a lock and an LRU update)
             tmpl = self._templates[template] = self.env.get_template(template)
-        return tidy(tmpl.render(ctx))
+        text = tidy(tmpl.render(ctx))
+        if key is not None:
+            if len(texts) >= MAX_TEXTS:
+                texts.clear()
+            texts[key] = text
+        return text
+
+    def _needs_of(self, template: str) -> Needs | None:
+        """What a template's text depends on (its sources parsed once)."""
+        try:
+            return self._needs[template]
+        except KeyError:
+            found = self._needs[template] = textdeps.needs(self.env, template)
+            return found
 
     def _label(self, template: str, trigger: str, ctx: dict[str, Any]) -> str:
         where = (template, trigger)
