@@ -90,15 +90,15 @@ def keyboard(buttons: Buttons) -> dict[str, Any] | None:
 HTML = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
 
 
-async def call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
-    """One Bot API call, its raw JSON result back. Straight to the bot's HTTP client with
-    PTB's own status handling (429, 403, 400… raise PTB's errors), but no PTB object built
-    from the parameters or the answer (a turn never reads it): a reply costs the HTTP
-    exchange and little more. The parameters must be plain JSON (no PTB objects)."""
+async def call(bot: Bot, method: str, params: dict[str, Any]) -> None:
+    """One Bot API call whose answer nobody reads. Straight to the bot's HTTP client with
+    PTB's own status handling (429, 403, 400… raise PTB's errors; Telegram answers 200 only
+    with `"ok": true`), but no PTB object built from the parameters and the answer not even
+    parsed: a reply costs the HTTP exchange and little more. The parameters must be plain
+    JSON (no PTB objects)."""
     request = bot.request
     data = RequestData([RequestParameter(name, value, None) for name, value in params.items()])
-    body = await request._request_wrapper(f"{bot.base_url}/{method}", "POST", request_data=data)
-    return request.parse_json_payload(body)["result"]
+    await request._request_wrapper(f"{bot.base_url}/{method}", "POST", request_data=data)
 
 
 class TelegramPort:
