@@ -156,6 +156,16 @@ class AsyncFakeBotAPI:
             self._delivered(int(params["chat_id"]), body["result"])
         return status, body
 
+    async def webhook_answer(self, body: bytes) -> None:
+        """What Telegram does with a webhook call's answer: runs the method it names, if any
+        (counted like any call; the result goes nowhere)."""
+        if not body.strip():
+            return
+        params = json.loads(body)
+        method = params.pop("method", None)
+        if isinstance(method, str):
+            await self.handle(method, _decode(method, params))
+
     @property
     def webhook(self) -> dict[str, Any] | None:
         """The setWebhook parameters, while a webhook is set."""

@@ -302,8 +302,9 @@ class WebhookClient:
                 with contextlib.suppress(OSError):
                     await conn[1].wait_closed()
 
-    async def post(self, update: dict[str, Any]) -> int:
-        """POST one update with the secret header; the HTTP status (0 if the call failed)."""
+    async def post(self, update: dict[str, Any]) -> tuple[int, bytes]:
+        """POST one update with the secret header; the HTTP status (0 if the call failed) and
+        the answer's body (a Bot API call Telegram would run, or nothing)."""
         body = json.dumps(update).encode()
         head = (
             f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
@@ -322,14 +323,13 @@ class WebhookClient:
             for line in headers.split(b"\r\n"):
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            return int(status_line.split(b" ", 2)[1])
+            answer = await reader.readexactly(length) if length else b""
+            return int(status_line.split(b" ", 2)[1]), answer
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
             if conn is not None:
                 conn[1].close()
             conn = None
-            return 0
+            return 0, b""
         finally:
             self.free.put_nowait(conn)
 
@@ -362,7 +362,9 @@ class Voters:
         assert self.client is not None and self.api.webhook is not None
         self.api.pushed_ids.append(update["update_id"])
         for _ in range(100):  # Telegram retries a webhook call that fails
-            if await self.client.post(update) == 200:
+            status, answer = await self.client.post(update)
+            if status == 200:
+                await self.api.webhook_answer(answer)
                 return
             await asyncio.sleep(0.2)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.telegram.webhook import spinner_of
 from tests.fakes.botapi import FakeBotAPI
 from tests.fakes.http import FakeBotAPIServer
 
@@ -99,3 +100,67 @@ def test_webhook_serves_only_calls_bearing_the_secret(
         logs = proc.communicate(timeout=20)[0]
     assert SECRET not in logs and TOKEN not in logs
     assert api.errors == [] and server.bad_tokens == []
+
+
+def test_a_press_spinner_is_stopped_by_the_webhook_answer(
+    server: FakeBotAPIServer, tmp_path: Path
+) -> None:
+    """The 200 to a voter's button press carries answerCallbackQuery (Telegram runs a method
+    given in a webhook's answer): the bot makes no call of its own for it."""
+    api, port = server.api, _free_port()
+    url = f"http://127.0.0.1:{port}/telegram-hook"
+    env = _env(server, tmp_path, VOTEBOT_WEBHOOK_SECRET=SECRET, VOTEBOT_WEBHOOK_PORT=str(port))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--webhook", url],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    try:
+        api.wait_for(lambda: api.webhook is not None, timeout=30)
+        with httpx.Client(timeout=10) as client:
+            for _ in range(100):  # the HTTP server comes up right after setWebhook
+                try:
+                    client.post(url, json={})
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            start = client.post(url, json=api.text_update(VOTER, "/start"), headers=headers)
+            assert start.status_code == 200 and start.content == b""  # nothing to run
+            api.wait_for(lambda: len(api.sent(VOTER)) == 1, timeout=15)
+            shown = api.last_message(VOTER)
+            data = shown["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            press = api.press_update(VOTER, shown, data)
+            answer = client.post(url, json=press, headers=headers)
+            assert answer.status_code == 200
+            assert answer.json() == {
+                "method": "answerCallbackQuery",
+                "callback_query_id": press["callback_query"]["id"],
+            }
+            api.webhook_answer(answer.content)  # what Telegram does with it
+            api.wait_for(lambda: len(api.sent(VOTER)) == 2, timeout=15)
+            time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    spinners = [c for c in api.calls if c.method == "answerCallbackQuery"]
+    assert len(spinners) == 1  # the webhook's answer only
+    assert api.sent(VOTER)[1].method == "editMessageText"  # the press still edits in place
+    assert api.errors == []
+
+
+def test_only_a_voters_flow_button_is_answered_by_the_webhook() -> None:
+    """Other presses are answered by their handlers (a staff claim shows a text)."""
+
+    def press(data: str, chat_type: str = "private") -> dict:
+        chat = {"id": VOTER if chat_type == "private" else -100, "type": chat_type}
+        query = {"id": "q1", "data": data, "message": {"message_id": 1, "chat": chat}}
+        return {"update_id": 1, "callback_query": query}
+
+    assert spinner_of(press("v1|menu|main|vote")) == "q1"
+    assert spinner_of(press("hd:claim:3")) is None  # support: answered with a text
+    assert spinner_of(press("sup:forget:3")) is None
+    assert spinner_of(press("v1|menu|main|vote", "supergroup")) is None
+    assert spinner_of({"update_id": 2, "message": {"text": "/start"}}) is None

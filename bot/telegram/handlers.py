@@ -22,6 +22,8 @@ from bot.turn import run_turn
 log = logging.getLogger(__name__)
 MAX_TEXT = 4096
 SECRET_MARK = "votebot_secret"  # set by bot/telegram/intake.py on an update it masked
+# Set by bot/telegram/webhook.py on a button press whose spinner its 200 answer stopped.
+ANSWERED_MARK = "votebot_answered"
 _background: set[asyncio.Task[None]] = set()  # fire-and-forget calls, kept alive until done
 
 
@@ -77,10 +79,12 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     # Only stops the button's spinner: done alongside, so a slow or failing Bot API call
-    # (or a query too old after a restart) neither delays nor blocks the answer.
-    task = asyncio.create_task(_stop_spinner(query))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    # (or a query too old after a restart) neither delays nor blocks the answer; not at all
+    # when the webhook's answer to Telegram already did.
+    if not update.api_kwargs.get(ANSWERED_MARK):
+        task = asyncio.create_task(_stop_spinner(query))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
     await _process(update, context, "button", query.data or "")
 
 

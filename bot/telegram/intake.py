@@ -17,7 +17,7 @@ from bot.redact import redact
 from bot.services import Services
 from bot.telegram.context import App
 from bot.telegram.guards import parse_update
-from bot.telegram.handlers import SECRET_MARK
+from bot.telegram.handlers import ANSWERED_MARK, SECRET_MARK
 from bot.telegram.send import with_retry
 from store import Claimed, Received
 
@@ -83,7 +83,7 @@ def received(raw: object) -> Received | None:
     if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
         return None
     raw = without_pressed_text(without_secrets(raw))
-    kinds = set(raw) - {"update_id", SECRET_MARK}
+    kinds = set(raw) - {"update_id", SECRET_MARK, ANSWERED_MARK}
     payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
     return Received(raw["update_id"], voter_of(raw), payload, bool(kinds) and kinds <= DROPPABLE)
 

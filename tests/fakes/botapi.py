@@ -177,6 +177,16 @@ class FakeBotAPI:
                 self._cond.notify_all()
         return 200, {"ok": True, "result": result}
 
+    def webhook_answer(self, body: bytes) -> None:
+        """What Telegram does with a webhook call's answer: runs the method it names, if any
+        (the result goes nowhere)."""
+        if not body.strip():
+            return
+        params = json.loads(body)
+        method = params.pop("method", None)
+        if isinstance(method, str):
+            self.handle(method, params)
+
     @staticmethod
     def _check(method: str, params: dict[str, Any]) -> str | None:
         spec = SPEC.get(method)
