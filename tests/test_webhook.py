@@ -47,6 +47,34 @@ def _env(server: FakeBotAPIServer, workdir: Path, **extra: str) -> dict[str, str
     }
 
 
+def _start(server: FakeBotAPIServer, workdir: Path) -> tuple[subprocess.Popen[str], str]:
+    """`votebot run --webhook` on a free port, its logs piped; (process, webhook URL) once
+    it has called setWebhook."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram-hook"
+    env = _env(server, workdir, VOTEBOT_WEBHOOK_SECRET=SECRET, VOTEBOT_WEBHOOK_PORT=str(port))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--webhook", url],
+        env=env,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server.api.wait_for(lambda: server.api.webhook is not None, timeout=30)
+    return proc, url
+
+
+def _wait_until_served(client: httpx.Client, url: str) -> None:
+    """The HTTP server comes up right after setWebhook."""
+    for _ in range(100):
+        try:
+            client.post(url, json={})
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
 def test_webhook_mode_needs_the_secret(server: FakeBotAPIServer, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot", "run", "--webhook", "https://bot.example.org/hook"],
@@ -62,27 +90,13 @@ def test_webhook_mode_needs_the_secret(server: FakeBotAPIServer, tmp_path: Path)
 def test_webhook_serves_only_calls_bearing_the_secret(
     server: FakeBotAPIServer, tmp_path: Path
 ) -> None:
-    api, port = server.api, _free_port()
-    url = f"http://127.0.0.1:{port}/telegram-hook"
-    env = _env(server, tmp_path, VOTEBOT_WEBHOOK_SECRET=SECRET, VOTEBOT_WEBHOOK_PORT=str(port))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--webhook", url],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    api = server.api
+    proc, url = _start(server, tmp_path)
     try:
-        api.wait_for(lambda: api.webhook is not None, timeout=30)
+        assert api.webhook is not None
         assert api.webhook["url"] == url and api.webhook["secret_token"] == SECRET
         with httpx.Client(timeout=10) as client:
-            for _ in range(100):  # the HTTP server comes up right after setWebhook
-                try:
-                    client.post(url, json={})
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+            _wait_until_served(client, url)
 
             def post(update: dict, secret: str | None) -> int:
                 headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
@@ -107,26 +121,12 @@ def test_a_press_spinner_is_stopped_by_the_webhook_answer(
 ) -> None:
     """The 200 to a voter's button press carries answerCallbackQuery (Telegram runs a method
     given in a webhook's answer): the bot makes no call of its own for it."""
-    api, port = server.api, _free_port()
-    url = f"http://127.0.0.1:{port}/telegram-hook"
-    env = _env(server, tmp_path, VOTEBOT_WEBHOOK_SECRET=SECRET, VOTEBOT_WEBHOOK_PORT=str(port))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--webhook", url],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    api = server.api
+    proc, url = _start(server, tmp_path)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     try:
-        api.wait_for(lambda: api.webhook is not None, timeout=30)
         with httpx.Client(timeout=10) as client:
-            for _ in range(100):  # the HTTP server comes up right after setWebhook
-                try:
-                    client.post(url, json={})
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+            _wait_until_served(client, url)
             start = client.post(url, json=api.text_update(VOTER, "/start"), headers=headers)
             assert start.status_code == 200 and start.content == b""  # nothing to run
             api.wait_for(lambda: len(api.sent(VOTER)) == 1, timeout=15)
@@ -144,7 +144,7 @@ def test_a_press_spinner_is_stopped_by_the_webhook_answer(
             time.sleep(0.3)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        proc.communicate(timeout=20)
     spinners = [c for c in api.calls if c.method == "answerCallbackQuery"]
     assert len(spinners) == 1  # the webhook's answer only
     assert api.sent(VOTER)[1].method == "editMessageText"  # the press still edits in place
