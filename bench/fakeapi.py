@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes.botapi import TIMEOUT, FakeBotAPI, check_call
+from tests.fakes.botapi import TIMEOUT, FakeBotAPI, check_call, webhook_call
 from tests.fakes.http import _decode
 
 Fault = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]] | None]
@@ -159,11 +159,9 @@ class AsyncFakeBotAPI:
     async def webhook_answer(self, body: bytes) -> None:
         """What Telegram does with a webhook call's answer: runs the method it names, if any
         (counted like any call; the result goes nowhere)."""
-        if not body.strip():
-            return
-        params = json.loads(body)
-        method = params.pop("method", None)
-        if isinstance(method, str):
+        named = webhook_call(body)
+        if named is not None:
+            method, params = named
             await self.handle(method, _decode(method, params))
 
     @property

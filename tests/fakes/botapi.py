@@ -117,6 +117,15 @@ def check_call(method: str, params: dict[str, Any]) -> str | None:
     return FakeBotAPI._check(method, params)
 
 
+def webhook_call(body: bytes) -> tuple[str, dict[str, Any]] | None:
+    """The Bot API call a webhook call's answer names (method, parameters), or None."""
+    if not body.strip():
+        return None
+    params = json.loads(body)
+    method = params.pop("method", None)
+    return (method, params) if isinstance(method, str) else None
+
+
 class FakeBotAPI:
     """Telegram's side of the conversation, shared by the in-process and HTTP fakes."""
 
@@ -180,12 +189,9 @@ class FakeBotAPI:
     def webhook_answer(self, body: bytes) -> None:
         """What Telegram does with a webhook call's answer: runs the method it names, if any
         (the result goes nowhere)."""
-        if not body.strip():
-            return
-        params = json.loads(body)
-        method = params.pop("method", None)
-        if isinstance(method, str):
-            self.handle(method, params)
+        named = webhook_call(body)
+        if named is not None:
+            self.handle(*named)
 
     @staticmethod
     def _check(method: str, params: dict[str, Any]) -> str | None:
