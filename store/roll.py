@@ -71,8 +71,9 @@ class RollStats:
     refused: tuple[tuple[int, int], ...] = ()  # (user id, refusals) by the rate limits
 
 
-# (key, loose, surname, first_name, ballot, category, departement, establishment)
-RollRow = tuple[str, str, str, str, str, str | None, str | None, str | None]
+# (generation, key, loose, surname, first_name, ballot, category, departement, establishment):
+# the row as inserted, so an import's 200,000 rows are not copied once more to add the first.
+RollRow = tuple[int, str, str, str, str, str, str | None, str | None, str | None]
 
 
 def _entry(row: Row) -> RollEntry:
@@ -132,14 +133,17 @@ class RollQueries:
             return int(row["id"])
 
     async def roll_add(self, generation: int, rows: Sequence[RollRow]) -> None:
-        """Add a chunk of rows to a generation being imported (one transaction, one hop)."""
+        """Add a chunk of rows to a generation being imported (one transaction, one hop);
+        each row starts with that generation (ValueError otherwise)."""
+        if any(row[0] != generation for row in rows):
+            raise ValueError(f"a roll row is not of generation {generation}")
         table = STAGING if self.db.dialect == "sqlite" else "roll_entries"
 
         def work() -> Work[None]:
             yield write_many(
                 f"INSERT INTO {table} (generation, key, loose, surname, first_name, ballot, "
                 "category, departement, establishment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(generation, *row) for row in rows],
+                rows,
             )
 
         await self.db.atomic(work)

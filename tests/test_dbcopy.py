@@ -36,7 +36,7 @@ async def _fill(path: Path, voters: int) -> int:
     await store.grant_role(BIG, "support", None, NOW)
     await store.directory_replace([DirectoryEntry("aesh", "93", "dsden93@example.org")])
     gen = await store.roll_begin("roll.csv", NOW)
-    await store.roll_add(gen, [("a b", "ab", "B", "A", "CAP", None, None, None)])
+    await store.roll_add(gen, [(gen, "a b", "ab", "B", "A", "CAP", None, None, None)])
     await store.roll_activate(gen, 1, 0, NOW)
     await store.roll_end()
     handoff = await store.open_handoff(BIG, NOW)

@@ -270,8 +270,8 @@ async def test_a_killed_import_is_never_served_and_is_cleaned_up(
     # What `kill -9` leaves behind: a generation with rows, never completed.
     generation = await loaded.roll_begin("killed.csv", NOW)
     key = NameKey.of("Fantôme Gaspard")
-    await loaded.roll_add(generation, [(key.key, key.loose, "FANTÔME", "Gaspard", "CSA",
-                                       None, None, None)])  # fmt: skip
+    await loaded.roll_add(generation, [(generation, key.key, key.loose, "FANTÔME", "Gaspard",
+                                        "CSA", None, None, None)])  # fmt: skip
     assert (await find(loaded, "Gaspard Fantôme")).status == "not_found"
     await import_roll(loaded, write(tmp_path / "next.csv", ROWS[:2]), NOW)
     db = sqlite3.connect(tmp_path / "votebot.sqlite3")

@@ -235,17 +235,21 @@ async def test_directory_seeded_once_then_replaced(store: SqlStore) -> None:
 # -- roll ---------------------------------------------------------------------------------
 
 
-def _roll_row(surname: str, first: str, ballot: str = "CAP") -> RollRow:
+def _roll_row(gen: int, surname: str, first: str, ballot: str = "CAP") -> RollRow:
     key = " ".join(sorted(f"{surname} {first}".lower().split()))
     loose = "".join(sorted(key.replace(" ", "")))
-    return (key, loose, surname, first, ballot, "aesh", "93", None)
+    return (gen, key, loose, surname, first, ballot, "aesh", "93", None)
 
 
 async def test_roll_generations_swap_and_look_ups(store: SqlStore) -> None:
     assert await store.roll_active() is None
     gen = await store.roll_begin("a.csv", NOW)
-    await store.roll_add(gen, [_roll_row("MARTIN", "Anne"), _roll_row("MARTIN", "Anne", "CT")])
-    await store.roll_add(gen, [_roll_row("DURAND", "Paul"), _roll_row("DUPONT", "Paule")])
+    await store.roll_add(
+        gen, [_roll_row(gen, "MARTIN", "Anne"), _roll_row(gen, "MARTIN", "Anne", "CT")]
+    )
+    await store.roll_add(
+        gen, [_roll_row(gen, "DURAND", "Paul"), _roll_row(gen, "DUPONT", "Paule")]
+    )
     await store.roll_activate(gen, 4, 1, NOW)
     await store.roll_end()
     active = await store.roll_active()
@@ -263,7 +267,7 @@ async def test_roll_generations_swap_and_look_ups(store: SqlStore) -> None:
     with pytest.raises(RuntimeError):
         await store.roll_activate(gen, 4, 1, NOW)
     second = await store.roll_begin("b.csv", NOW)
-    await store.roll_add(second, [_roll_row("LEROY", "Jean")])
+    await store.roll_add(second, [_roll_row(second, "LEROY", "Jean")])
     await store.roll_activate(second, 1, 0, NOW)
     await store.roll_discard_inactive()  # SQLite dropped the replaced rows with their table
     assert await store.roll_match("anne martin", "") == []
@@ -271,12 +275,16 @@ async def test_roll_generations_swap_and_look_ups(store: SqlStore) -> None:
     assert len(await store.roll_match("jean leroy", "")) == 1
     # An import cut short (no activation) leaves the roll in service as it was.
     third = await store.roll_begin("c.csv", NOW)
-    await store.roll_add(third, [_roll_row("MOREAU", "Lise")])
+    await store.roll_add(third, [_roll_row(third, "MOREAU", "Lise")])
     await store.roll_end()
     assert await store.roll_match("lise moreau", "") == []
     assert len(await store.roll_match("jean leroy", "")) == 1
     fourth = await store.roll_begin("d.csv", NOW)
-    await store.roll_add(fourth, [_roll_row("MOREAU", "Lise")])
+    with pytest.raises(ValueError):  # a row of another generation is refused, nothing added
+        await store.roll_add(
+            fourth, [_roll_row(fourth, "A", "B"), _roll_row(fourth + 1, "C", "D")]
+        )
+    await store.roll_add(fourth, [_roll_row(fourth, "MOREAU", "Lise")])
     await store.roll_activate(fourth, 1, 0, NOW)
     await store.roll_end()
     assert len(await store.roll_match("lise moreau", "")) == 1

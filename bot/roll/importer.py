@@ -81,7 +81,7 @@ async def import_roll(
                     f"missing column(s) {', '.join(missing)} in the header {table.header!r}"
                 )
             generation = await store.roll_begin(str(path), now)
-            for batch, read in _batches(table, columns, report, chunk):
+            for batch, read in _batches(table, columns, report, chunk, generation):
                 await store.roll_add(generation, batch)
                 report.imported += len(batch)
                 if progress is not None:
@@ -98,7 +98,7 @@ async def import_roll(
 
 
 def _batches(
-    table: CsvReader, columns: dict[str, int], report: ImportReport, chunk: int
+    table: CsvReader, columns: dict[str, int], report: ImportReport, chunk: int, generation: int
 ) -> Iterator[tuple[list[RollRow], int]]:
     """Chunks of rows ready for the store, with the count of rows read so far; rejected rows
     go to the report. The hot loop of an import: locals only, every name part folded once."""
@@ -117,7 +117,9 @@ def _batches(
         surname, first_name, ballot = row[si].strip(), row[fi].strip(), row[bi].strip()
         if (
             not (surname and first_name and ballot)
-            or max(len(surname), len(first_name), len(ballot)) > MAX_FIELD
+            or len(surname) > MAX_FIELD
+            or len(first_name) > MAX_FIELD
+            or len(ballot) > MAX_FIELD
         ):
             if blank(row):
                 continue
@@ -129,9 +131,12 @@ def _batches(
         if isinstance(name, str):
             report.reject(table.line, name)
             continue
+        key, loose = name
         batch.append(
             (
-                *name,
+                generation,
+                key,
+                loose,
                 surname,
                 first_name,
                 ballot,

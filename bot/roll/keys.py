@@ -75,23 +75,23 @@ class RowKeys:
 
     def __init__(self) -> None:
         self._parts: dict[str, _Part | None] = {}
-        self._last: tuple[str, str, tuple[str, str] | str] = ("", "", "")
+        self._surname, self._first = "", ""
+        self._keys: tuple[str, str] | str = ""
 
     def _part(self, text: str) -> _Part | None:
         """Fold one name part and remember it; None when it has no letter."""
         part: _Part | None = None
         if any(c.isalpha() for c in text):
             tokens = tuple(name_tokens(text))
-            core = tuple(t for t in tokens if t not in PARTICLES)
+            core = tuple(sorted(t for t in tokens if t not in PARTICLES))
             part = (tokens, core, "".join(sorted("".join(tokens))))
         self._parts[text] = part
         return part
 
     def __call__(self, surname: str, first_name: str) -> tuple[str, str] | str:
         """(key, loose) of a surname and first name, or why they cannot make a name."""
-        last_surname, last_first, keys = self._last
-        if surname == last_surname and first_name == last_first:
-            return keys
+        if surname == self._surname and first_name == self._first:
+            return self._keys  # the same person on the row before (another ballot)
         try:
             s = self._parts[surname]
         except KeyError:
@@ -100,17 +100,22 @@ class RowKeys:
             f = self._parts[first_name]
         except KeyError:
             f = self._part(first_name)
+        keys: tuple[str, str] | str
         if s is None or f is None:
             keys = "a name without letters"
         else:
             core = s[1] + f[1]
-            if len(core) < 2:  # "Lê Chloé", "Le Anne": the "particle" is the name itself
-                core = s[0] + f[0]
-            if len(core) < 2:
-                keys = "surname and first name give fewer than two words"
+            if len(core) == 2:  # the usual case: one word each, no sort needed
+                a, b = core
+                keys = (f"{a} {b}" if a <= b else f"{b} {a}", "".join(sorted(s[2] + f[2])))
             else:
-                keys = (" ".join(sorted(core)), "".join(sorted(s[2] + f[2])))
-        self._last = (surname, first_name, keys)
+                if len(core) < 2:  # "Lê Chloé", "Le Anne": the "particle" is the name itself
+                    core = s[0] + f[0]
+                if len(core) < 2:
+                    keys = "surname and first name give fewer than two words"
+                else:
+                    keys = (" ".join(sorted(core)), "".join(sorted(s[2] + f[2])))
+        self._surname, self._first, self._keys = surname, first_name, keys
         return keys
 
 
