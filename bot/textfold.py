@@ -14,13 +14,34 @@ _LETTERS = str.maketrans(  # data: ligatures and letters NFKD does not decompose
      "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i"}
 )  # fmt: skip
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+# Where the accented letters of names and French text live (Latin-1, Latin Extended-A/B,
+# combining marks, Vietnamese, full-width forms): folded once here, not for every string.
+_COMMON = (
+    *range(0x80, 0x250),
+    *range(0x300, 0x370),
+    *range(0x1E00, 0x1F00),
+    *range(0xFF01, 0xFF5F),
+)
+
+
+def _unaccented(text: str) -> str:
+    """NFKD without its combining marks: `É` → `E`, `ﬁ` → `fi`, `Ａ` → `A`."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# Every common character that unaccents into ASCII, mapped once; the ligatures above first.
+_TO_ASCII = {
+    **{code: plain for code in _COMMON if (plain := _unaccented(chr(code))).isascii()},
+    **_LETTERS,
+}
 
 
 def fold(text: str) -> str:
     """`L'École d'Œuvre — 93 !` → `l ecole d oeuvre 93` (ASCII letters and digits only)."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.translate(_TO_ASCII)  # the usual accents, at C speed
+        if not text.isascii():  # other scripts and symbols: the general rule
+            text = _unaccented(text)
     return _NOT_WORD.sub(" ", text.casefold()).strip()
 
 
