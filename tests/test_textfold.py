@@ -43,8 +43,9 @@ def test_fold_examples(text: str, folded: str) -> None:
 
 
 def test_fold_follows_the_rule_for_every_character() -> None:
-    """The characters folded from a table give what the rule gives, alone and among others."""
-    for code in range(0x20, 0x3000):
+    """The characters folded from a table give what the rule gives, alone and among others
+    (every character up to U+2FFF, and the full-width forms)."""
+    for code in (*range(0x20, 0x3000), *range(0xFF00, 0xFFF0)):
         c = chr(code)
         for text in (c, f"Ab{c}é9", f"{c}\u0301x", f"ŒUVRE {c} Ольга"):
             assert fold(text) == by_the_rule(text), (hex(code), text)

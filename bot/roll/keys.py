@@ -105,7 +105,7 @@ class RowKeys:
             keys = "a name without letters"
         else:
             core = s[1] + f[1]
-            if len(core) == 2:  # the usual case: one word each, no sort needed
+            if len(core) == 2:  # the usual case: two words in all, no sort needed
                 a, b = core
                 keys = (f"{a} {b}" if a <= b else f"{b} {a}", "".join(sorted(s[2] + f[2])))
             else:
