@@ -158,6 +158,19 @@ class BotProcess:
             self.profiled = True
         return cmd
 
+    def main_thread_cpu(self) -> float:
+        """CPU seconds the bot's main thread (its event loop) has used so far; 0 if unknown."""
+        if self.proc is None:
+            return 0.0
+        try:
+            proc = psutil.Process(self.proc.pid)
+            bot = next(iter(proc.children()), proc) if self.profiled else proc
+            return next(
+                (t.user_time + t.system_time for t in bot.threads() if t.id == bot.pid), 0.0
+            )
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            return 0.0
+
     def start(self) -> None:
         self.proc = subprocess.Popen(
             self.command(), env=self.env, cwd=self.workdir, stdout=self.log, stderr=self.log
@@ -258,6 +271,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     peak_rss: int = 0  # bytes, of the bot process
     bot_cpu: float = 0.0  # CPU seconds the bot used per second of the run
+    main_busy: float = 0.0  # CPU seconds of the bot's main thread per second of the run
     harness_cpu: float = 0.0  # CPU seconds the harness (fake API + voters) used per second
 
     @property
