@@ -158,13 +158,16 @@ class BotProcess:
             self.profiled = True
         return cmd
 
+    def _bot(self, proc: psutil.Process) -> psutil.Process:
+        """The bot itself: under py-spy, the profiler's child process."""
+        return next(iter(proc.children()), proc) if self.profiled else proc
+
     def main_thread_cpu(self) -> float:
         """CPU seconds the bot's main thread (its event loop) has used so far; 0 if unknown."""
         if self.proc is None:
             return 0.0
         try:
-            proc = psutil.Process(self.proc.pid)
-            bot = next(iter(proc.children()), proc) if self.profiled else proc
+            bot = self._bot(psutil.Process(self.proc.pid))
             return next(
                 (t.user_time + t.system_time for t in bot.threads() if t.id == bot.pid), 0.0
             )
@@ -182,8 +185,7 @@ class BotProcess:
         try:
             proc = psutil.Process(pid)
             while True:
-                # The bot itself: under py-spy, the profiler's child process.
-                bot = next(iter(proc.children()), proc) if self.profiled else proc
+                bot = self._bot(proc)
                 self.peak_rss = max(self.peak_rss, bot.memory_info().rss)
                 times = bot.cpu_times()
                 self.cpu_now = times.user + times.system

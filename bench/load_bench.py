@@ -11,8 +11,8 @@ buttons, type free-text questions and commands. Targets: throughput ≥ 0.8 × e
 p99 ≤ 2 × echo, ≤ 150 MB peak RSS with the seeded voters in the store. The harness must not
 be the limit: the echo bot must reach ≥ 500 updates/s in the same run, else the run says so
 and fails. Each run also shows how busy the bot's main thread (its event loop) was: a bot
-whose main thread is not busy all the time when saturated waits on something else. With `BENCH_PROFILE=/tmp/prof` (py-spy installed) the top functions of the bot
-are printed.
+whose main thread is not busy all the time when saturated waits on something else. With
+`BENCH_PROFILE=/tmp/prof` (py-spy installed) the top functions of the bot are printed.
 """
 
 from __future__ import annotations
